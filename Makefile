@@ -1,0 +1,52 @@
+# MCP authorization sandbox on Keycloak. `make help` lists the targets.
+SHELL := /bin/bash -o pipefail
+.DEFAULT_GOAL := help
+
+# Node >= 22 from PATH, or a bootstrapped node@24 in .tools/node (see README "Node policy").
+NODE_DIR := $(shell scripts/ensure-node.sh)
+export PATH := $(NODE_DIR):$(PATH)
+NODE := $(NODE_DIR)/node
+
+.PHONY: help install up down status test unit e2e conformance bench typecheck clean
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  make /'
+
+## install: install npm packages (npm ci) when package-lock.json changed
+install: node_modules/.installed
+node_modules/.installed: package-lock.json package.json */package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## up: start Keycloak, Redis, the stock API and the MCP server (Docker Compose if an engine answers, else native)
+up: install
+	$(NODE) stack/src/cli.ts up
+
+## down: stop exactly what `make up` started
+down:
+	$(NODE) stack/src/cli.ts down
+
+## status: show what `make up` started
+status:
+	$(NODE) stack/src/cli.ts status
+
+## test: type-check, unit tests, then every suite against a fresh native stack; prints "N passed, N failed, N skipped"
+test: install
+	$(NODE) scripts/run-tests.ts
+
+## unit: unit tests only (no Keycloak)
+unit: install
+	$(NODE) scripts/run-tests.ts --only unit
+
+## e2e: suites against a real stack on its own ports (works while `make up` runs)
+e2e: install
+	$(NODE) scripts/run-tests.ts --only e2e
+
+## typecheck: tsc over every workspace, tests included
+typecheck: install
+	npx tsc -p tsconfig.json
+
+## clean: remove run state and logs (not the Keycloak cache in ~/.cache/mcp-keycloak-sandbox)
+clean: down
+	rm -rf .run test-results

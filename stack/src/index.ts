@@ -1,0 +1,7 @@
+// One launcher, two providers. `make up`, `make down` and the e2e suites all come through here.
+export { startNative, stopNative, readState } from './native.ts';
+export { startCompose, stopCompose, composeFile } from './compose.ts';
+export { dockerStatus } from './docker.ts';
+export { StackError } from './errors.ts';
+export { pins } from './versions.ts';
+export * from './spec.ts';

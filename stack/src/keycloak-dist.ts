@@ -1,0 +1,98 @@
+// Fetch the Keycloak server distribution once per version into the cache, verify it, unpack it and pre-build it.
+// Order: Maven (`mvn dependency:copy`, uses the user's configured repositories) when `mvn` is on PATH, else HTTPS
+// from Maven Central. Either way the archive's SHA-1 must match keycloak/version.json.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StackError } from './errors.ts';
+import type { JavaRuntime } from './java.ts';
+import { cacheDir } from './paths.ts';
+import { pins } from './versions.ts';
+
+const GROUP_PATH = 'org/keycloak/keycloak-quarkus-dist';
+export const MAVEN_CENTRAL = 'https://repo1.maven.org/maven2';
+
+/** Options baked into the cached build so every run can `start --optimized` (no 35 s re-augmentation per run). */
+export const KEYCLOAK_BUILD_OPTIONS = ['--db=dev-mem', '--health-enabled=true', '--cache=local'];
+
+export interface KeycloakDist { home: string; version: string; fetchedNow: boolean; via?: string }
+
+type Log = (line: string) => void;
+
+async function sha1(file: string): Promise<string> {
+  const hash = createHash('sha1');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+async function downloadViaMaven(version: string, dir: string): Promise<string | undefined> {
+  if (!hasCommand('mvn')) return undefined;
+  const result = spawnSync('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=org.keycloak:keycloak-quarkus-dist:${version}:tar.gz`, `-DoutputDirectory=${dir}`], { encoding: 'utf8' });
+  const file = join(dir, `keycloak-quarkus-dist-${version}.tar.gz`);
+  return result.status === 0 && existsSync(file) ? file : undefined;
+}
+
+async function downloadViaHttps(version: string, dir: string, log: Log): Promise<string> {
+  const url = `${MAVEN_CENTRAL}/${GROUP_PATH}/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
+  log(`downloading ${url}`);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(10 * 60_000) });
+  } catch (cause) {
+    throw new StackError('download_failed', `Could not download Keycloak ${version} from ${url}: ${(cause as Error).message}`, 'check network access to Maven Central (or a proxy), or place the archive in the cache directory by hand', { cause });
+  }
+  if (!response.ok) {
+    throw new StackError('download_failed', `Downloading Keycloak ${version} failed: HTTP ${response.status} from ${url}`, `check that version ${version} exists on Maven Central and keycloak/version.json is right`);
+  }
+  const file = join(dir, `keycloak-quarkus-dist-${version}.tar.gz`);
+  await writeFile(file, Buffer.from(await response.arrayBuffer()));
+  return file;
+}
+
+/** Returns the path of a verified, unpacked, pre-built Keycloak home for the pinned version. */
+export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {}): Promise<KeycloakDist> {
+  const version = pins.keycloak;
+  const root = join(cacheDir(), `keycloak-${version}`);
+  const home = join(root, `keycloak-${version}`);
+  const marker = join(root, '.built');
+  if (existsSync(marker)) return { home, version, fetchedNow: false };
+
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  log(`Keycloak ${version} is not cached yet; fetching it into ${root}`);
+  let via = 'maven';
+  let archive = await downloadViaMaven(version, root);
+  if (!archive) { via = 'https'; archive = await downloadViaHttps(version, root, log); }
+  const actual = await sha1(archive);
+  if (actual !== pins.sha1) {
+    rmSync(archive, { force: true });
+    throw new StackError('checksum_mismatch', `Keycloak archive SHA-1 is ${actual}, expected ${pins.sha1}`, 'the download is corrupt or the pin is wrong: delete the cache directory and retry, or fix keycloak/version.json');
+  }
+  log(`verified SHA-1 ${actual}; unpacking`);
+  const untar = spawnSync('tar', ['xzf', archive, '-C', root], { encoding: 'utf8' });
+  if (untar.status !== 0) throw new StackError('download_failed', `Unpacking ${archive} failed: ${untar.stderr}`, 'check free disk space in the cache directory');
+  rmSync(archive, { force: true });
+
+  log(`pre-building Keycloak (${KEYCLOAK_BUILD_OPTIONS.join(' ')}) with Java ${java.major}; about 30-60 s, once per version`);
+  const build = spawnSync(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], { encoding: 'utf8', env: { ...process.env, JAVA: java.path } });
+  if (build.status !== 0) {
+    throw new StackError('service_failed', `kc.sh build failed:\n${build.stdout.slice(-2000)}${build.stderr.slice(-2000)}`, `delete ${root} and retry; if it persists, try another JDK via JAVA_HOME`);
+  }
+  writeFileSync(marker, `${new Date().toISOString()} via ${via}\n`);
+  return { home, version, fetchedNow: true, via };
+}
+
+export function isCached(): boolean {
+  return existsSync(join(cacheDir(), `keycloak-${pins.keycloak}`, '.built'));
+}
+
+// Exported for the docs test: the same URL the HTTPS fallback uses.
+export function distributionUrl(version = pins.keycloak): string {
+  return `${MAVEN_CENTRAL}/${GROUP_PATH}/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
+}

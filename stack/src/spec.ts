@@ -1,0 +1,70 @@
+// What a stack is: ports, URLs derived from them, sandbox users. Both providers and the e2e suites share this.
+export interface StackPorts {
+  keycloak: number;
+  keycloakManagement: number;
+  mcp: number;
+  stockApi: number;
+  redis: number;
+}
+
+export type ServiceName = 'keycloak' | 'redis' | 'stock-api' | 'mcp-server';
+
+export interface StackSpec {
+  /** Names the run directory (.run/<name>) and the Redis key prefix; `make up` uses "up". */
+  name: string;
+  ports: StackPorts;
+  /** Services to start; defaults to all. */
+  services?: readonly ServiceName[];
+  /** Extra environment for the MCP server (tests use it to shorten cache lifetimes and similar). */
+  serverEnv?: Record<string, string>;
+  /** Lifespan in seconds of exchanged tokens (mcp-server client setting in the realm). */
+  exchangedTokenLifespan?: number;
+}
+
+export const DEFAULT_PORTS: StackPorts = Object.freeze({ keycloak: 8080, keycloakManagement: 9000, mcp: 3000, stockApi: 4000, redis: 6379 });
+
+/** e2e runs use their own ports so `make e2e` works while `make up` is running. */
+export const E2E_PORTS: StackPorts = Object.freeze({ keycloak: 18080, keycloakManagement: 19000, mcp: 13000, stockApi: 14000, redis: 6379 });
+
+export const REALM = 'sandbox';
+export const SANDBOX_USERS = Object.freeze([
+  { username: 'alice', password: 'alice-sandbox', roles: ['viewer', 'trader'], can: 'read quotes, read her portfolio, place orders' },
+  { username: 'bob', password: 'bob-sandbox', roles: ['viewer'], can: 'read quotes and his portfolio; never trade' },
+]);
+export const ADMIN = Object.freeze({ username: 'admin', password: 'admin' });
+export const MCP_SERVER_CLIENT = Object.freeze({ clientId: 'mcp-server', secret: 'sandbox-mcp-server-secret' });
+export const PUBLIC_CLIENT_ID = 'mcp-cli';
+export const STOCK_API_AUDIENCE = 'stock-api';
+
+export interface StackUrls {
+  keycloak: string;
+  issuer: string;
+  keycloakManagement: string;
+  mcp: string;
+  mcpOrigin: string;
+  stockApi: string;
+  redis: string;
+}
+
+export function urlsFor(ports: StackPorts): StackUrls {
+  const keycloak = `http://localhost:${ports.keycloak}`;
+  return {
+    keycloak,
+    issuer: `${keycloak}/realms/${REALM}`,
+    keycloakManagement: `http://localhost:${ports.keycloakManagement}`,
+    mcp: `http://localhost:${ports.mcp}/mcp`,
+    mcpOrigin: `http://localhost:${ports.mcp}`,
+    stockApi: `http://localhost:${ports.stockApi}`,
+    redis: `redis://127.0.0.1:${ports.redis}`,
+  };
+}
+
+export interface RunningStack {
+  provider: 'native' | 'compose';
+  spec: StackSpec;
+  urls: StackUrls;
+  /** Seconds from start to ready, and per service. */
+  timings: Record<string, number>;
+  notes: string[];
+  stop(): Promise<void>;
+}
