@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createAccounts, seedAccount } from './accounts.ts';
+import { ApiError } from './errors.ts';
+import { ALICE, BOB, NOW } from './testing.ts';
+
+describe('seedAccount', () => {
+  it('returns the same holdings for the same sub', () => {
+    assert.deepEqual(seedAccount(ALICE), seedAccount(ALICE));
+  });
+
+  it('returns different holdings for different subs', () => {
+    assert.notDeepEqual([...seedAccount(ALICE).holdings.values()], [...seedAccount(BOB).holdings.values()]);
+  });
+
+  it('seeds 3 to 5 distinct holdings and positive cash', () => {
+    for (let i = 0; i < 50; i++) {
+      const account = seedAccount(`user-${i}`);
+      assert.ok(account.holdings.size >= 3 && account.holdings.size <= 5);
+      assert.ok(account.cash >= 10_000);
+      for (const h of account.holdings.values()) assert.ok(h.quantity >= 1 && h.averagePrice > 0);
+    }
+  });
+});
+
+describe('createAccounts', () => {
+  const accounts = () => createAccounts({ now: () => NOW, newId: () => 'ord_1' });
+
+  it('values holdings at the quote price and adds cash into totalValue', () => {
+    const view = accounts().portfolio(ALICE, 'alice');
+    const invested = view.holdings.reduce((sum, h) => sum + h.marketValue, 0);
+    assert.equal(view.totalValue, Math.round((view.cash + invested) * 100) / 100);
+    assert.deepEqual(view.owner, { sub: ALICE, username: 'alice' });
+  });
+
+  it('averages the price on a buy and removes a holding sold in full', () => {
+    const store = accounts();
+    const vandl = () => store.portfolio(ALICE).holdings.find((h) => h.symbol === 'VANDL');
+    const before = vandl() ?? { quantity: 0, averagePrice: 0 };
+    store.placeOrder(ALICE, { symbol: 'VANDL', side: 'buy', quantity: 100 });
+    const held = vandl()?.quantity ?? 0;
+    assert.equal(held, before.quantity + 100);
+    const expected = Math.round(((before.quantity * before.averagePrice + 100 * 12.07) / held) * 100) / 100;
+    assert.equal(vandl()?.averagePrice, expected);
+    store.placeOrder(ALICE, { symbol: 'VANDL', side: 'sell', quantity: held });
+    assert.equal(store.portfolio(ALICE).holdings.find((h) => h.symbol === 'VANDL'), undefined);
+  });
+
+  it('rejects a buy beyond available cash', () => {
+    assert.throws(
+      () => accounts().placeOrder(ALICE, { symbol: 'WAYNE', side: 'buy', quantity: 10_000 }),
+      (err: unknown) => err instanceof ApiError && err.code === 'insufficient_funds' && err.status === 422,
+    );
+  });
+
+  it('keeps orders per sub', () => {
+    const store = accounts();
+    store.placeOrder(ALICE, { symbol: 'ACME', side: 'buy', quantity: 1 });
+    assert.equal(store.orders(ALICE).length, 1);
+    assert.equal(store.orders(BOB).length, 0);
+  });
+});

@@ -1,0 +1,145 @@
+// Per-user portfolios and orders, keyed by token `sub`, kept in memory.
+// A new user's portfolio is seeded from a hash of their sub: same sub, same holdings.
+import { randomUUID } from 'node:crypto';
+import { getQuote, SYMBOLS } from './data.ts';
+import { ApiError } from './errors.ts';
+
+export type Holding = { symbol: string; quantity: number; averagePrice: number };
+export type Order = Readonly<{
+  id: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: number;
+  limitPrice: number | null;
+  /** "filled" executes now at the quote price; "accepted" rests (limit not reached) and moves nothing. */
+  status: 'filled' | 'accepted';
+  filledPrice: number | null;
+  timestamp: string;
+}>;
+export type OrderRequest = { symbol: string; side: 'buy' | 'sell'; quantity: number; limit_price?: number | undefined };
+
+export type PortfolioView = {
+  owner: { sub: string; username: string | null };
+  holdings: Array<{ symbol: string; quantity: number; averagePrice: number; marketValue: number }>;
+  cash: number;
+  totalValue: number;
+};
+
+type Account = { cash: number; holdings: Map<string, Holding>; orders: Order[] };
+
+export type Accounts = {
+  portfolio(sub: string, username?: string): PortfolioView;
+  orders(sub: string): readonly Order[];
+  placeOrder(sub: string, request: OrderRequest): Order;
+};
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** FNV-1a 32-bit. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h;
+}
+
+/** mulberry32: small deterministic PRNG in [0, 1). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The deterministic starting account for a sub: 3–5 holdings and some cash. */
+export function seedAccount(sub: string): Account {
+  const random = prng(hash32(sub));
+  const pool = [...SYMBOLS];
+  const count = 3 + Math.floor(random() * 3);
+  const holdings = new Map<string, Holding>();
+  for (let i = 0; i < count; i++) {
+    const [symbol] = pool.splice(Math.floor(random() * pool.length), 1);
+    const quote = symbol === undefined ? undefined : getQuote(symbol);
+    if (!quote) continue;
+    const quantity = 1 + Math.floor(random() * 200);
+    holdings.set(quote.symbol, { symbol: quote.symbol, quantity, averagePrice: round2(quote.price * (0.7 + random() * 0.5)) });
+  }
+  return { cash: 10_000 + Math.floor(random() * 400) * 100, holdings, orders: [] };
+}
+
+export type AccountsOptions = { now?: () => Date; newId?: () => string };
+
+export function createAccounts(options: AccountsOptions = {}): Accounts {
+  const now = options.now ?? (() => new Date());
+  const newId = options.newId ?? (() => `ord_${randomUUID()}`);
+  const accounts = new Map<string, Account>();
+  const accountFor = (sub: string): Account => {
+    let account = accounts.get(sub);
+    if (!account) accounts.set(sub, (account = seedAccount(sub)));
+    return account;
+  };
+
+  return {
+    portfolio(sub, username) {
+      const account = accountFor(sub);
+      const holdings = [...account.holdings.values()]
+        .sort((a, b) => a.symbol.localeCompare(b.symbol))
+        .map((h) => ({ ...h, marketValue: round2(h.quantity * (getQuote(h.symbol)?.price ?? 0)) }));
+      const invested = holdings.reduce((sum, h) => sum + h.marketValue, 0);
+      return {
+        owner: { sub, username: username ?? null },
+        holdings,
+        cash: round2(account.cash),
+        totalValue: round2(account.cash + invested),
+      };
+    },
+
+    orders: (sub) => [...accountFor(sub).orders],
+
+    placeOrder(sub, request) {
+      const quote = getQuote(request.symbol);
+      if (!quote) throw new ApiError('unknown_symbol', `Unknown symbol "${request.symbol}".`);
+      const account = accountFor(sub);
+      const limit = request.limit_price;
+      const marketable =
+        limit === undefined || (request.side === 'buy' ? limit >= quote.price : limit <= quote.price);
+      if (marketable) execute(account, quote.symbol, request.side, request.quantity, quote.price);
+      const order: Order = Object.freeze({
+        id: newId(),
+        symbol: quote.symbol,
+        side: request.side,
+        quantity: request.quantity,
+        limitPrice: limit ?? null,
+        status: marketable ? 'filled' : 'accepted',
+        filledPrice: marketable ? quote.price : null,
+        timestamp: now().toISOString(),
+      });
+      account.orders.push(order);
+      return order;
+    },
+  };
+}
+
+function execute(account: Account, symbol: string, side: 'buy' | 'sell', quantity: number, price: number): void {
+  const cost = round2(quantity * price);
+  const held = account.holdings.get(symbol);
+  if (side === 'buy') {
+    if (cost > account.cash) {
+      throw new ApiError('insufficient_funds', `Buying ${quantity} ${symbol} costs ${cost} USD; available cash is ${round2(account.cash)} USD.`);
+    }
+    account.cash = round2(account.cash - cost);
+    const quantityAfter = (held?.quantity ?? 0) + quantity;
+    const averagePrice = round2(((held?.quantity ?? 0) * (held?.averagePrice ?? 0) + cost) / quantityAfter);
+    account.holdings.set(symbol, { symbol, quantity: quantityAfter, averagePrice });
+    return;
+  }
+  if (!held || held.quantity < quantity) {
+    throw new ApiError('insufficient_holdings', `Cannot sell ${quantity} ${symbol}; you hold ${held?.quantity ?? 0}.`);
+  }
+  account.cash = round2(account.cash + cost);
+  if (held.quantity === quantity) account.holdings.delete(symbol);
+  else account.holdings.set(symbol, { ...held, quantity: held.quantity - quantity });
+}

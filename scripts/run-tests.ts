@@ -1,0 +1,95 @@
+// `make test`: type-check, unit suites, then the e2e suites against a fresh native stack on its own ports, then the
+// compose provider (skipped with one line where no Docker engine answers). Ends with "N passed, N failed, N skipped".
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dockerStatus, E2E_PORTS, startNative, StackError } from '../stack/src/index.ts';
+import { repoRoot } from '../stack/src/paths.ts';
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const only = values.only;
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const stages: Array<{ name: string; seconds: number; result: string }> = [];
+const resultsDir = join(repoRoot, 'test-results');
+mkdirSync(resultsDir, { recursive: true });
+
+function banner(text: string): void {
+  console.log(`\n=== ${text} ${'='.repeat(Math.max(0, 70 - text.length))}`);
+}
+
+function nodeTest(stage: string, files: string[], env: Record<string, string> = {}, extra: string[] = []): void {
+  const countsFile = join(resultsDir, `${stage}.counts.json`);
+  rmSync(countsFile, { force: true });
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [
+    '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+    `--test-reporter=${join(repoRoot, 'scripts', 'test-reporter.ts')}`, `--test-reporter-destination=${countsFile}`,
+    ...extra, ...files,
+  ], { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } });
+  let counts = { passed: 0, failed: 0, skipped: 0 };
+  try { counts = JSON.parse(readFileSync(countsFile, 'utf8')); } catch { counts.failed = 1; console.log(`(${stage}: the test runner produced no counts; exit ${result.status})`); }
+  if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
+  totals.passed += counts.passed; totals.failed += counts.failed; totals.skipped += counts.skipped;
+  stages.push({ name: stage, seconds: Math.round(performance.now() - started) / 1000, result: `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` });
+}
+
+function typecheck(): void {
+  banner('typecheck (tsc over every workspace, tests included)');
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'inherit' });
+  const ok = result.status === 0;
+  if (ok) totals.passed += 1; else totals.failed += 1;
+  stages.push({ name: 'typecheck', seconds: Math.round(performance.now() - started) / 1000, result: ok ? 'ok' : 'FAILED' });
+}
+
+async function e2eNative(): Promise<void> {
+  banner('e2e, native provider: starting Keycloak, Redis, stock API and MCP server on e2e ports');
+  const started = performance.now();
+  let stack;
+  try {
+    stack = await startNative({ name: `e2e-${process.pid}`, ports: E2E_PORTS, serverEnv: { LOG_LEVEL: 'info' } }, (line) => console.log(line));
+  } catch (error) {
+    console.log(error instanceof StackError ? `ERROR (${error.code}): ${error.toUserString()}` : String(error));
+    totals.failed += 1;
+    stages.push({ name: 'e2e native: stack start', seconds: Math.round(performance.now() - started) / 1000, result: 'FAILED' });
+    return;
+  }
+  stages.push({ name: 'e2e native: stack start', seconds: Math.round(performance.now() - started) / 1000, result: `ready (${stack.notes.join('; ')})` });
+  try {
+    nodeTest('e2e-native', ['e2e/src/**/*.test.ts'], {
+      SANDBOX_STACK: JSON.stringify({ provider: stack.provider, name: stack.spec.name, urls: stack.urls, ports: stack.spec.ports }),
+    }, ['--test-concurrency=1', '--test-timeout=180000']);
+  } finally {
+    await stack.stop();
+  }
+}
+
+function composeProvider(): void {
+  banner('e2e, compose provider');
+  const docker = dockerStatus();
+  if (!docker.available) {
+    console.log(`compose provider: skipped (${docker.reason})`);
+    totals.skipped += 1;
+    stages.push({ name: 'e2e compose', seconds: 0, result: `skipped: ${docker.reason}` });
+    return;
+  }
+  nodeTest('e2e-compose', ['e2e/src/**/*.test.ts'], { SANDBOX_PROVIDER: 'compose' }, ['--test-concurrency=1', '--test-timeout=300000']);
+}
+
+const begin = performance.now();
+if (!only || only === 'unit') {
+  typecheck();
+  banner('unit tests (no network beyond 127.0.0.1)');
+  nodeTest('unit', ['stack/src/**/*.test.ts', 'mock-stock-api/src/**/*.test.ts', 'server/src/**/*.test.ts']);
+}
+if (!only || only === 'e2e') {
+  await e2eNative();
+  composeProvider();
+}
+
+banner('summary');
+for (const stage of stages) console.log(`  ${stage.name.padEnd(28)} ${String(stage.seconds).padStart(7)} s  ${stage.result}`);
+console.log(`  total ${Math.round(performance.now() - begin) / 1000} s`);
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exitCode = totals.failed > 0 ? 1 : 0;

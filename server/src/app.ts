@@ -1,0 +1,111 @@
+// The request path, in order: well-known metadata → Host/Origin guard → bearer auth → tool scopes → MCP (SDK)
+// → tool → token exchange → stock API.
+import { randomUUID } from 'node:crypto';
+import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { bearerAuth, type AuthVariables } from './auth/middleware.ts';
+import { authErrorResponse, type ChallengeOptions } from './auth/challenge.ts';
+import { DEFAULT_CHALLENGE_SCOPES, missingScopes, stepUpScopes } from './auth/scopes.ts';
+import type { Config } from './config.ts';
+import { createStockApi } from './downstream/stock-api.ts';
+import { AuthError } from './errors.ts';
+import { createMemoryCache, createNoCache, createRedisCache, type TokenCache } from './exchange/cache.ts';
+import { createExchanger } from './exchange/exchanger.ts';
+import { createKeycloakClient, type KeycloakClient } from './exchange/keycloak.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMcp } from './mcp/handler.ts';
+import { TOOLS_BY_NAME } from './mcp/tools.ts';
+import { createMetrics } from './metrics.ts';
+import { wellKnownRoutes } from './well-known/protected-resource.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger?: Logger;
+  keycloak?: KeycloakClient;
+  cache?: TokenCache;
+  now?: () => Date;
+}
+
+function jsonRpcError(status: number, code: number, message: string): Response {
+  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
+}
+
+export function createApp(deps: AppDeps) {
+  const { config } = deps;
+  const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
+  const metrics = createMetrics();
+  const keycloak = deps.keycloak ?? createKeycloakClient(config);
+  const onRedisError = (error: Error) => { metrics.redisErrors += 1; logger.log('warn', 'redis error; exchanging without cache until it is back', { message: error.message }); };
+  const cache = deps.cache ?? (config.cacheMode === 'redis' ? createRedisCache(config.REDIS_URL as string, config.REDIS_KEY_PREFIX, onRedisError)
+    : config.cacheMode === 'off' ? createNoCache() : createMemoryCache());
+  const exchanger = createExchanger({ keycloak, cache, metrics, logger, clientId: config.CLIENT_ID, issuer: config.ISSUER_URL, cacheSkewSeconds: config.EXCHANGE_CACHE_SKEW_S });
+  const stock = createStockApi({ baseUrl: config.STOCK_API_URL, audience: config.STOCK_API_AUDIENCE, timeoutMs: config.HTTP_TIMEOUT_MS, exchanger, metrics });
+  const mcp = createMcp({ stock, logger, metrics, now: deps.now });
+  const challenge: ChallengeOptions = { resourceMetadataUrl: config.resourceMetadataUrl.href, defaultScopes: DEFAULT_CHALLENGE_SCOPES };
+
+  const app = new Hono<{ Variables: AuthVariables }>();
+
+  app.use('*', async function requestContext(c, next) {
+    c.set('requestId', c.req.header('x-request-id')?.slice(0, 64) ?? randomUUID());
+    await next();
+  });
+
+  // DNS-rebinding protection: Host must name this server (every route).
+  app.use('*', async function hostGuard(c, next) {
+    const rejected = hostHeaderValidationResponse(c.req.raw, config.ALLOWED_HOSTS);
+    if (rejected) { logger.log('warn', 'host rejected', { requestId: c.get('requestId'), host: c.req.header('host') }); return rejected; }
+    await next();
+  });
+
+  app.route('/', wellKnownRoutes(config, keycloak, logger));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const kc = await keycloak.probe();
+    const redis = cache.status();
+    const status = !kc.ok ? 'unavailable' : redis.ok ? 'ready' : 'degraded';
+    return c.json({ status, checks: { keycloak: kc, cache: { kind: cache.kind, ...redis } } }, kc.ok ? 200 : 503);
+  });
+  app.get('/metrics', (c) => c.json({ ...metrics, cache: cache.kind }));
+
+  const mcpPath = config.resourceUrl.pathname;
+  app.use(mcpPath, async function originGuard(c, next) {
+    const rejected = originValidationResponse(c.req.raw, config.ALLOWED_ORIGINS);
+    if (rejected) { logger.log('warn', 'origin rejected', { requestId: c.get('requestId'), origin: c.req.header('origin') }); return rejected; }
+    await next();
+  });
+  app.use(mcpPath, bodyLimit({ maxSize: config.MAX_BODY_BYTES, onError: () => jsonRpcError(413, -32600, `Request body larger than ${config.MAX_BODY_BYTES} bytes.`) }));
+  app.use(mcpPath, bearerAuth({ verify: { keys: keycloak.keys, issuer: config.ISSUER_URL, resource: config.resourceUrl.href, maxTokenBytes: config.MAX_TOKEN_BYTES }, challenge, logger }));
+
+  app.all(mcpPath, async function mcpEndpoint(c) {
+    const principal = c.get('principal');
+    const auth = { principal, token: c.get('token'), requestId: c.get('requestId') };
+    if (c.req.method !== 'POST') return mcp.fetch(c.req.raw, auth);
+    const text = await c.req.text();
+    let parsed: unknown;
+    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+    // Tool scopes are checked here, before the SDK runs, so a missing scope is an HTTP 403 challenge the client
+    // can step up from (naming every scope the call needs), not a tool error.
+    const message = parsed as { method?: unknown; params?: { name?: unknown } } | undefined;
+    if (message && message.method === 'tools/call' && typeof message.params?.name === 'string') {
+      const tool = TOOLS_BY_NAME.get(message.params.name);
+      const missing = tool ? missingScopes(principal.scopes, tool.requiredScopes) : [];
+      if (tool && missing.length) {
+        const error = new AuthError('insufficient_scope', `Tool ${tool.name} needs scope ${missing.join(' ')}; re-authorize with the scopes in this challenge.`, { requiredScopes: stepUpScopes(principal.scopes, tool.requiredScopes) });
+        logger.log('info', 'insufficient scope', { requestId: auth.requestId, sub: principal.sub, tool: tool.name, missing });
+        return authErrorResponse(error, challenge);
+      }
+    }
+    const forwarded = new Request(c.req.raw.url, { method: 'POST', headers: c.req.raw.headers, body: text });
+    return mcp.fetch(forwarded, auth, parsed);
+  });
+
+  app.notFound((c) => c.json({ error: 'not_found', error_description: `No route ${c.req.method} ${c.req.path}; the MCP endpoint is ${mcpPath}.` }, 404));
+  app.onError((error, c) => {
+    logger.log('error', 'unhandled error', { requestId: c.get('requestId'), path: c.req.path, error: error.name, message: error.message });
+    return c.json({ error: 'server_error', error_description: 'Internal error; see the server log for the request id.', requestId: c.get('requestId') }, 500);
+  });
+
+  return { app, metrics, cache, keycloak, async close() { await cache.close(); } };
+}

@@ -1,0 +1,78 @@
+// Verify a bearer token as an access token for this MCP resource (pure: no Hono, no I/O beyond the key source).
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { AuthError } from '../errors.ts';
+import { tokenHash } from '../log.ts';
+
+export interface Principal {
+  sub: string;
+  username: string | undefined;
+  clientId: string | undefined;
+  scopes: readonly string[];
+  jti: string | undefined;
+  exp: number;
+  /** SHA-256 prefix of the raw token: for logs and cache keys, never the token itself. */
+  tokenHash: string;
+}
+
+export interface VerifyOptions {
+  keys: JWTVerifyGetKey;
+  issuer: string;
+  resource: string;
+  maxTokenBytes: number;
+  algorithms?: string[];
+  clockToleranceSeconds?: number;
+}
+
+export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+function explain(error: unknown, options: VerifyOptions): AuthError {
+  if (error instanceof errors.JWTExpired) return new AuthError('invalid_token', 'The access token has expired; obtain a new one (refresh or re-authorize).', { cause: error });
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const claim = error.claim;
+    if (claim === 'aud') return new AuthError('invalid_token', `The access token is not for this resource: its audience must include ${options.resource}. Request it with the mcp:tools scope (which adds this audience) from the realm's issuer.`, { cause: error, logDetail: error.message });
+    if (claim === 'iss') return new AuthError('invalid_token', `The access token was issued by another issuer; this server accepts only ${options.issuer}.`, { cause: error, logDetail: error.message });
+    if (claim === 'nbf') return new AuthError('invalid_token', 'The access token is not valid yet (nbf is in the future).', { cause: error });
+    return new AuthError('invalid_token', `The access token's "${claim}" claim is missing or invalid.`, { cause: error, logDetail: error.message });
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return new AuthError('invalid_token', `The access token's signing algorithm is not allowed (allowed: ${(options.algorithms ?? ALLOWED_ALGORITHMS).join(', ')}).`, { cause: error });
+  if (error instanceof errors.JWKSNoMatchingKey) return new AuthError('invalid_token', 'The access token was signed with a key the realm does not publish.', { cause: error });
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new AuthError('invalid_token', 'The access token signature is invalid.', { cause: error });
+  if (error instanceof errors.JWKSTimeout || (error instanceof TypeError && /fetch/i.test(error.message))) {
+    return new AuthError('temporarily_unavailable', 'Cannot fetch the realm signing keys from Keycloak to verify the token; retry shortly (see /readyz).', { cause: error, logDetail: String(error) });
+  }
+  if (error instanceof errors.JOSEError) return new AuthError('invalid_token', 'The access token is not a valid signed JWT.', { cause: error, logDetail: error.message });
+  return new AuthError('temporarily_unavailable', 'Token verification failed unexpectedly; retry shortly.', { cause: error, logDetail: String(error) });
+}
+
+export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<Principal> {
+  if (Buffer.byteLength(token) > options.maxTokenBytes) {
+    throw new AuthError('invalid_token', `The access token is larger than ${options.maxTokenBytes} bytes.`);
+  }
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, options.keys, {
+      issuer: options.issuer,
+      audience: options.resource,
+      algorithms: options.algorithms ?? ALLOWED_ALGORITHMS,
+      clockTolerance: options.clockToleranceSeconds ?? 5,
+      requiredClaims: ['exp', 'sub'],
+    }));
+  } catch (error) {
+    throw explain(error, options);
+  }
+  // Keycloak marks every token it issues with `typ`: only access tokens ("Bearer") may call tools.
+  if (payload.typ !== 'Bearer') {
+    throw new AuthError('invalid_token', `This is not an access token (typ is ${JSON.stringify(payload.typ ?? null)}); send the access_token, not the ID or refresh token.`);
+  }
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError('invalid_token', 'The access token has no subject (sub).');
+  const scope = typeof payload.scope === 'string' ? payload.scope : '';
+  return {
+    sub: payload.sub,
+    username: typeof payload.preferred_username === 'string' ? payload.preferred_username : undefined,
+    clientId: typeof payload.azp === 'string' ? payload.azp : undefined,
+    scopes: scope.split(' ').filter(Boolean),
+    jti: payload.jti,
+    exp: payload.exp as number,
+    tokenHash: tokenHash(token),
+  };
+}

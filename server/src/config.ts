@@ -1,0 +1,85 @@
+// The MCP server's whole configuration, parsed once at startup. Nothing else reads process.env.
+import { z } from 'zod';
+
+const httpUrl = (name: string) =>
+  z.string({ error: `"${name}" is required` }).refine((value) => {
+    try { return ['http:', 'https:'].includes(new URL(value).protocol); } catch { return false; }
+  }, { message: `"${name}" must be an http(s) URL` });
+
+const port = (name: string, fallback: number) =>
+  z.coerce.number({ error: `"${name}" must be a port number` }).int().min(1, `"${name}" must be a port number (1-65535)`).max(65535, `"${name}" must be a port number (1-65535)`).default(fallback);
+
+const positiveInt = (name: string, fallback: number) =>
+  z.coerce.number({ error: `"${name}" must be a positive integer` }).int(`"${name}" must be an integer`).positive(`"${name}" must be positive`).default(fallback);
+
+const list = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+const EnvSchema = z.object({
+  PORT: port('PORT', 3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Canonical URL of this MCP endpoint: the `resource` in metadata and the audience tokens must carry. */
+  MCP_RESOURCE_URL: httpUrl('MCP_RESOURCE_URL').default('http://localhost:3000/mcp'),
+  /** The realm's public issuer, exactly as it appears in `iss`. */
+  ISSUER_URL: httpUrl('ISSUER_URL').default('http://localhost:8080/realms/sandbox'),
+  /** Where this server reaches Keycloak when the public host is not reachable from it (compose: http://keycloak:8080). */
+  KEYCLOAK_INTERNAL_URL: httpUrl('KEYCLOAK_INTERNAL_URL').optional(),
+  CLIENT_ID: z.string().min(1, '"CLIENT_ID" must be the realm client used for token exchange').default('mcp-server'),
+  CLIENT_SECRET: z.string().min(1, '"CLIENT_SECRET" must be the secret of CLIENT_ID in the realm').default('sandbox-mcp-server-secret'),
+  STOCK_API_URL: httpUrl('STOCK_API_URL').default('http://localhost:4000'),
+  STOCK_API_AUDIENCE: z.string().min(1).default('stock-api'),
+  /** Unset: in-memory exchange cache. Set: Redis, shared by every server instance. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, '"REDIS_URL" must be a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().default('mcp:'),
+  /** auto = redis when REDIS_URL is set, else memory; off = exchange on every call (benchmarks only). */
+  EXCHANGE_CACHE: z.enum(['auto', 'memory', 'redis', 'off'], { error: '"EXCHANGE_CACHE" must be one of auto, memory, redis, off' }).default('auto'),
+  /** Stop using a cached exchanged token this many seconds before it expires. */
+  EXCHANGE_CACHE_SKEW_S: z.coerce.number().int().min(0).default(30),
+  /** Hostnames (any port) allowed in Origin; requests without Origin are always allowed. */
+  ALLOWED_ORIGINS: list.default(['localhost', '127.0.0.1', '[::1]']),
+  /** Hostnames allowed in Host (DNS-rebinding protection). The resource URL's host is always added. */
+  ALLOWED_HOSTS: list.default(['localhost', '127.0.0.1', '[::1]']),
+  HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 5000),
+  MAX_BODY_BYTES: positiveInt('MAX_BODY_BYTES', 1_000_000),
+  MAX_TOKEN_BYTES: positiveInt('MAX_TOKEN_BYTES', 8192),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof EnvSchema>> & {
+  readonly resourceUrl: URL;
+  readonly resourceMetadataUrl: URL;
+  readonly publicOrigin: string;
+  readonly internalOrigin: string;
+  readonly cacheMode: 'memory' | 'redis' | 'off';
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses an environment (process.env in main.ts, a plain object in tests) into a frozen Config. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      return issue.message.includes(`"${key}"`) ? issue.message : `"${key}": ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const values = parsed.data;
+  const resourceUrl = new URL(values.MCP_RESOURCE_URL);
+  if (resourceUrl.hash || resourceUrl.search) throw new ConfigError('"MCP_RESOURCE_URL" must not have a query or fragment');
+  const issuer = new URL(values.ISSUER_URL);
+  const cacheMode = values.EXCHANGE_CACHE === 'auto' ? (values.REDIS_URL ? 'redis' : 'memory') : values.EXCHANGE_CACHE;
+  if (cacheMode === 'redis' && !values.REDIS_URL) throw new ConfigError('"EXCHANGE_CACHE" is redis but "REDIS_URL" is not set');
+  const resourcePath = resourceUrl.pathname === '/' ? '' : resourceUrl.pathname;
+  return Object.freeze({
+    ...values,
+    ALLOWED_HOSTS: [...new Set([...values.ALLOWED_HOSTS, resourceUrl.hostname])],
+    resourceUrl,
+    resourceMetadataUrl: new URL(`/.well-known/oauth-protected-resource${resourcePath}`, resourceUrl),
+    publicOrigin: issuer.origin,
+    internalOrigin: values.KEYCLOAK_INTERNAL_URL ? new URL(values.KEYCLOAK_INTERNAL_URL).origin : issuer.origin,
+    cacheMode,
+  });
+}

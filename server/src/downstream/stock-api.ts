@@ -1,0 +1,55 @@
+// The only way tools reach the stock API: with a token exchanged for audience stock-api and exactly the tool's scope.
+import { DownstreamError } from '../errors.ts';
+import type { Exchanger, ExchangeResult } from '../exchange/exchanger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Principal } from '../auth/verify.ts';
+
+export interface StockCall {
+  principal: Principal;
+  subjectToken: string;
+  scope: string;
+  method?: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+}
+
+export interface StockResponse<T> { data: T; exchange: ExchangeResult }
+
+export interface StockApi {
+  call<T>(call: StockCall): Promise<StockResponse<T>>;
+}
+
+export function createStockApi(options: { baseUrl: string; audience: string; timeoutMs: number; exchanger: Exchanger; metrics: Metrics }): StockApi {
+  return {
+    async call<T>(call: StockCall): Promise<StockResponse<T>> {
+      // Throws ExchangeError (with the realm setting to check) when Keycloak refuses.
+      const exchange = await options.exchanger.exchange({
+        subjectToken: call.subjectToken, audience: options.audience, scope: call.scope, sub: call.principal.sub, tokenHash: call.principal.tokenHash,
+      });
+      options.metrics.downstreamCalls += 1;
+      let response: Response;
+      try {
+        response = await fetch(new URL(call.path, options.baseUrl), {
+          method: call.method ?? 'GET',
+          headers: { authorization: `Bearer ${exchange.accessToken}`, accept: 'application/json', ...(call.body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: call.body === undefined ? undefined : JSON.stringify(call.body),
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+      } catch (error) {
+        const timedOut = (error as Error).name === 'TimeoutError';
+        throw new DownstreamError(timedOut ? 'stock_api_timeout' : 'stock_api_unreachable',
+          timedOut ? `The stock API did not answer within ${options.timeoutMs} ms; try again later.` : `The stock API at ${options.baseUrl} is unreachable; check that it is running (make up starts it).`,
+          { cause: error });
+      }
+      const text = await response.text();
+      let parsed: unknown;
+      try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+      if (!response.ok) {
+        const apiError = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+        const code = response.status === 401 || response.status === 403 ? 'stock_api_rejected' : 'stock_api_error';
+        throw new DownstreamError(code, `The stock API answered ${response.status}${apiError?.code ? ` ${apiError.code}` : ''}: ${apiError?.message ?? (text.slice(0, 200) || 'no details')}`, { status: response.status });
+      }
+      return { data: parsed as T, exchange };
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// Typed errors with a stable code. `message` is what the client may see; `logDetail` stays in the log.
+export type AuthErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
+
+export class AuthError extends Error {
+  override name = 'AuthError';
+  readonly code: AuthErrorCode;
+  readonly status: 400 | 401 | 403 | 503;
+  readonly logDetail: string | undefined;
+  /** For insufficient_scope: every scope the request needs. */
+  readonly requiredScopes: readonly string[];
+  constructor(code: AuthErrorCode, message: string, options: { logDetail?: string; requiredScopes?: readonly string[]; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.status = code === 'invalid_request' ? 400 : code === 'insufficient_scope' ? 403 : code === 'temporarily_unavailable' ? 503 : 401;
+    this.logDetail = options.logDetail;
+    this.requiredScopes = options.requiredScopes ?? [];
+  }
+  toClientObject(): { error: AuthErrorCode; error_description: string } {
+    return { error: this.code, error_description: this.message };
+  }
+  toLogObject(): Record<string, unknown> {
+    return { error: this.code, description: this.message, detail: this.logDetail, cause: (this.cause as Error | undefined)?.name };
+  }
+}
+
+export type ExchangeErrorCode =
+  | 'subject_not_in_audience'
+  | 'audience_not_available'
+  | 'scope_refused'
+  | 'subject_token_invalid'
+  | 'client_auth_failed'
+  | 'keycloak_unreachable'
+  | 'exchange_failed';
+
+/** A refused or failed RFC 8693 exchange, with the realm setting to check. */
+export class ExchangeError extends Error {
+  override name = 'ExchangeError';
+  readonly code: ExchangeErrorCode;
+  readonly fix: string;
+  readonly keycloakError: string | undefined;
+  constructor(code: ExchangeErrorCode, message: string, fix: string, options: { keycloakError?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.fix = fix;
+    this.keycloakError = options.keycloakError;
+  }
+  toLogObject(): Record<string, unknown> {
+    return { error: this.code, description: this.message, keycloak: this.keycloakError };
+  }
+}
+
+export type DownstreamErrorCode = 'stock_api_unreachable' | 'stock_api_timeout' | 'stock_api_rejected' | 'stock_api_error';
+
+export class DownstreamError extends Error {
+  override name = 'DownstreamError';
+  readonly code: DownstreamErrorCode;
+  readonly status: number | undefined;
+  constructor(code: DownstreamErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+  }
+}

@@ -1,0 +1,121 @@
+// RFC 8693 token exchange at Keycloak (openid-client), cached until shortly before expiry, single-flight per key.
+import * as oidc from 'openid-client';
+import { ExchangeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { cacheKey, type CachedToken, type TokenCache } from './cache.ts';
+import type { KeycloakClient } from './keycloak.ts';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+export interface ExchangeRequest {
+  subjectToken: string;
+  audience: string;
+  scope: string;
+  /** For logs only. */
+  sub: string;
+  tokenHash: string;
+}
+
+export interface ExchangeResult { accessToken: string; cache: 'hit' | 'miss' | 'joined' | 'off'; exchangeMs?: number }
+
+export interface Exchanger {
+  exchange(request: ExchangeRequest): Promise<ExchangeResult>;
+}
+
+/** Keycloak's refusals, translated into what to check in the realm. */
+export function translateExchangeError(error: unknown, realmHint: { clientId: string; audience: string; issuer: string }): ExchangeError {
+  if (error instanceof oidc.ResponseBodyError) {
+    const description = error.error_description ?? '';
+    const keycloakError = `${error.status} ${error.error}: ${description}`;
+    if (/not within the token audience/i.test(description)) {
+      return new ExchangeError('subject_not_in_audience', `Keycloak refused the exchange: the user's token does not list "${realmHint.clientId}" in its audience.`, `In the realm, the client scope mcp:tools (and the other MCP scopes) needs the audience mapper "included.client.audience = ${realmHint.clientId}".`, { keycloakError });
+    }
+    if (/audience not available/i.test(description)) {
+      return new ExchangeError('audience_not_available', `Keycloak refused the exchange: audience "${realmHint.audience}" is not available to ${realmHint.clientId}.`, `Give client ${realmHint.clientId} the default client scope stock-api-audience (audience mapper to client ${realmHint.audience}), and make sure a client named ${realmHint.audience} exists.`, { keycloakError });
+    }
+    if (error.error === 'invalid_scope') {
+      return new ExchangeError('scope_refused', `Keycloak refused the requested scope: ${description || 'invalid_scope'}.`, `The user's token must already carry the scope (the realm forbids up-scoping on exchange), the user needs the realm role the client scope maps to (trade:write needs "trader"), and ${realmHint.clientId} must have the scope as an optional client scope.`, { keycloakError });
+    }
+    if (/invalid token/i.test(description) || error.error === 'invalid_token') {
+      return new ExchangeError('subject_token_invalid', 'Keycloak no longer accepts your access token (expired, revoked, or the session was logged out).', 'Sign in again to get a new access token.', { keycloakError });
+    }
+    if (error.error === 'invalid_client' || error.error === 'unauthorized_client') {
+      return new ExchangeError('client_auth_failed', `Keycloak rejected the MCP server's own client credentials (${error.error}).`, `Check CLIENT_ID/CLIENT_SECRET against client ${realmHint.clientId} in the realm, and that standard.token.exchange.enabled is on for it.`, { keycloakError });
+    }
+    return new ExchangeError('exchange_failed', `Keycloak refused the token exchange: ${error.error}${description ? ` (${description})` : ''}.`, 'See docs/troubleshooting.md for the realm settings token exchange needs.', { keycloakError });
+  }
+  const message = (error as Error)?.message ?? String(error);
+  return new ExchangeError('keycloak_unreachable', `Keycloak could not be reached for token exchange (${message}).`, `Check that Keycloak is running at ${realmHint.issuer} (GET /readyz on this server shows the state); then retry.`, { cause: error });
+}
+
+export interface ExchangerOptions {
+  keycloak: KeycloakClient;
+  cache: TokenCache;
+  metrics: Metrics;
+  logger: Logger;
+  clientId: string;
+  issuer: string;
+  cacheSkewSeconds: number;
+  now?: () => number;
+}
+
+export function createExchanger(options: ExchangerOptions): Exchanger {
+  const { keycloak, cache, metrics, logger } = options;
+  const now = options.now ?? Date.now;
+  const inFlight = new Map<string, Promise<CachedToken>>();
+
+  async function exchangeAtKeycloak(request: ExchangeRequest): Promise<CachedToken> {
+    const started = performance.now();
+    try {
+      const config = await keycloak.configuration();
+      const response = await oidc.genericGrantRequest(config, TOKEN_EXCHANGE_GRANT, {
+        subject_token: request.subjectToken,
+        subject_token_type: ACCESS_TOKEN_TYPE,
+        requested_token_type: ACCESS_TOKEN_TYPE,
+        audience: request.audience,
+        scope: request.scope,
+      });
+      metrics.exchanges += 1;
+      const granted = response.scope ?? '';
+      const missing = request.scope.split(' ').filter((s) => s && !granted.split(' ').includes(s));
+      if (missing.length) {
+        throw new ExchangeError('scope_refused', `Keycloak issued a token without ${missing.join(', ')}.`, 'Check the user\'s realm roles and the scope mappings of those client scopes.');
+      }
+      const expiresIn = response.expires_in ?? 60;
+      const token: CachedToken = { accessToken: response.access_token, expiresAt: now() + expiresIn * 1000, scope: granted };
+      const ttl = expiresIn - options.cacheSkewSeconds;
+      await cache.set(request.subjectToken, request.audience, request.scope, token, ttl);
+      logger.log('info', 'token exchanged', { sub: request.sub, subjectTokenHash: request.tokenHash, audience: request.audience, scope: request.scope, expiresIn, exchangeMs: Math.round(performance.now() - started), cache: cache.kind });
+      return token;
+    } catch (error) {
+      metrics.exchangeErrors += 1;
+      const translated = error instanceof ExchangeError ? error : translateExchangeError(error, { clientId: options.clientId, audience: request.audience, issuer: options.issuer });
+      logger.log('warn', 'token exchange failed', { sub: request.sub, subjectTokenHash: request.tokenHash, audience: request.audience, scope: request.scope, exchangeMs: Math.round(performance.now() - started), ...translated.toLogObject() });
+      throw translated;
+    }
+  }
+
+  return {
+    async exchange(request) {
+      const cached = await cache.get(request.subjectToken, request.audience, request.scope);
+      if (cached && cached.expiresAt - options.cacheSkewSeconds * 1000 > now()) {
+        metrics.cacheHits += 1;
+        return { accessToken: cached.accessToken, cache: 'hit' };
+      }
+      if (cache.kind !== 'off') metrics.cacheMisses += 1;
+      const key = cacheKey(request.subjectToken, request.audience, request.scope);
+      const pending = inFlight.get(key);
+      if (pending) {
+        metrics.singleFlightJoins += 1;
+        return { accessToken: (await pending).accessToken, cache: 'joined' };
+      }
+      const started = performance.now();
+      const promise = exchangeAtKeycloak(request).finally(() => inFlight.delete(key));
+      inFlight.set(key, promise);
+      const token = await promise;
+      return { accessToken: token.accessToken, cache: cache.kind === 'off' ? 'off' : 'miss', exchangeMs: Math.round(performance.now() - started) };
+    },
+  };
+}

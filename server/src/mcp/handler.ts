@@ -1,0 +1,86 @@
+// MCP framing from the official SDK (v2): one handler created at startup. 2026-07-28 requests go to the
+// stateless modern path; 2025-era requests (2025-06-18, 2025-11-25) to a per-request stateless transport that
+// answers JSON instead of SSE. No sessions in either era, so there is no session id to steal or bind.
+import {
+  createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport, type AuthInfo,
+} from '@modelcontextprotocol/server';
+import type { Principal } from '../auth/verify.ts';
+import type { StockApi } from '../downstream/stock-api.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { TOOLS, toolError, type ToolContext } from './tools.ts';
+
+export const SERVER_INFO = { name: 'mcp-keycloak-sandbox', version: '0.1.0' } as const;
+
+export interface McpDeps { stock: StockApi; logger: Logger; metrics: Metrics; now?: () => Date }
+export interface RequestAuth { principal: Principal; token: string; requestId: string }
+
+export function toAuthInfo(auth: RequestAuth): AuthInfo {
+  return { token: auth.token, clientId: auth.principal.clientId ?? 'unknown', scopes: [...auth.principal.scopes], expiresAt: auth.principal.exp, extra: { principal: auth.principal, requestId: auth.requestId } };
+}
+
+export function createMcp(deps: McpDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  function buildServer(): McpServer {
+    const server = new McpServer(SERVER_INFO, { instructions: 'Fictional stock market tools. Each tool names the OAuth scope it needs; call whoami to see yours.' });
+    for (const tool of TOOLS) {
+      server.registerTool(tool.name, {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        annotations: { readOnlyHint: tool.readOnly, destructiveHint: !tool.readOnly, openWorldHint: false },
+        _meta: { 'sandbox/requiredScopes': tool.requiredScopes },
+      }, async (args: unknown, ctx) => {
+        const extra = ctx.http?.authInfo?.extra as { principal: Principal; requestId: string } | undefined;
+        const token = ctx.http?.authInfo?.token;
+        if (!extra || !token) throw new Error('tool called without authentication (bearer middleware missing)');
+        const toolCtx: ToolContext = { principal: extra.principal, subjectToken: token, stock: deps.stock, logger: deps.logger, requestId: extra.requestId, now };
+        deps.metrics.toolCalls += 1;
+        const started = performance.now();
+        try {
+          const result = await tool.run(args as never, toolCtx);
+          deps.logger.log('info', 'tool call', { requestId: extra.requestId, sub: extra.principal.sub, tool: tool.name, ms: Math.round(performance.now() - started) });
+          return result;
+        } catch (error) {
+          deps.metrics.toolErrors += 1;
+          const result = toolError(error);
+          deps.logger.log('warn', 'tool error', { requestId: extra.requestId, sub: extra.principal.sub, tool: tool.name, error: (error as Error).name, code: (error as { code?: string }).code, message: (error as Error).message });
+          if (result) return result;
+          throw error;
+        }
+      });
+    }
+    return server;
+  }
+
+  const modern = createMcpHandler(buildServer, {
+    responseMode: 'json',
+    legacy: 'reject',
+    onerror: (error: Error) => deps.logger.log('error', 'mcp handler error', { error: error.name, message: error.message }),
+  });
+
+  async function legacy(request: Request, authInfo: AuthInfo): Promise<Response> {
+    if (request.method !== 'POST') {
+      return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST.' }, id: null }, { status: 405, headers: { allow: 'POST' } });
+    }
+    const server = buildServer();
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request, { authInfo });
+    } finally {
+      void transport.close();
+      void server.close();
+    }
+  }
+
+  return {
+    buildServer,
+    async fetch(request: Request, auth: RequestAuth, parsedBody?: unknown): Promise<Response> {
+      const authInfo = toAuthInfo(auth);
+      if (await isLegacyRequest(request, parsedBody)) return legacy(request, authInfo);
+      return modern.fetch(request, { authInfo });
+    },
+  };
+}
