@@ -48,7 +48,7 @@ async function e2eNative(): Promise<void> {
   const started = performance.now();
   let stack;
   try {
-    stack = await startNative({ name: `e2e-${process.pid}`, ports: E2E_PORTS, serverEnv: { LOG_LEVEL: 'info' } }, (line) => console.log(line));
+    stack = await startNative({ name: `e2e-${process.pid}`, ports: E2E_PORTS, serverEnv: { LOG_LEVEL: 'info', EXCHANGE_CACHE_SKEW_S: '35' }, exchangedTokenLifespan: 45 }, (line) => console.log(line));
   } catch (error) {
     console.log(error instanceof StackError ? `ERROR (${error.code}): ${error.toUserString()}` : String(error));
     totals.failed += 1;

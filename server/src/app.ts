@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps) {
     const status = !kc.ok ? 'unavailable' : redis.ok ? 'ready' : 'degraded';
     return c.json({ status, checks: { keycloak: kc, cache: { kind: cache.kind, ...redis } } }, kc.ok ? 200 : 503);
   });
-  app.get('/metrics', (c) => c.json({ ...metrics, cache: cache.kind }));
+  app.get('/metrics', (c) => c.json({ ...metrics, cache: cache.kind, cacheSkewSeconds: config.EXCHANGE_CACHE_SKEW_S }));
 
   const mcpPath = config.resourceUrl.pathname;
   app.use(mcpPath, async function originGuard(c, next) {
@@ -87,8 +87,10 @@ export function createApp(deps: AppDeps) {
     try { parsed = JSON.parse(text); } catch { parsed = undefined; }
     // Tool scopes are checked here, before the SDK runs, so a missing scope is an HTTP 403 challenge the client
     // can step up from (naming every scope the call needs), not a tool error.
-    const message = parsed as { method?: unknown; params?: { name?: unknown } } | undefined;
-    if (message && message.method === 'tools/call' && typeof message.params?.name === 'string') {
+    // A 2025-era JSON-RPC batch (array) is checked message by message, or it would bypass the gate.
+    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as Array<{ method?: unknown; params?: { name?: unknown } } | null | undefined>;
+    for (const message of messages) {
+      if (!message || message.method !== 'tools/call' || typeof message.params?.name !== 'string') continue;
       const tool = TOOLS_BY_NAME.get(message.params.name);
       const missing = tool ? missingScopes(principal.scopes, tool.requiredScopes) : [];
       if (tool && missing.length) {
