@@ -65,7 +65,7 @@ async function e2eNative(): Promise<void> {
   }
 }
 
-function composeProvider(): void {
+async function composeProvider(): Promise<void> {
   banner('e2e, compose provider');
   const docker = dockerStatus();
   if (!docker.available) {
@@ -74,7 +74,17 @@ function composeProvider(): void {
     stages.push({ name: 'e2e compose', seconds: 0, result: `skipped: ${docker.reason}` });
     return;
   }
-  nodeTest('e2e-compose', ['e2e/src/**/*.test.ts'], { SANDBOX_PROVIDER: 'compose' }, ['--test-concurrency=1', '--test-timeout=300000']);
+  const started = performance.now();
+  const { startComposeStack } = await import('../e2e/src/harness/compose-provider.ts');
+  const compose = await startComposeStack();
+  stages.push({ name: 'e2e compose: stack start', seconds: Math.round(performance.now() - started) / 1000, result: 'ready' });
+  try {
+    nodeTest('e2e-compose', ['e2e/src/**/*.test.ts'], {
+      SANDBOX_STACK: JSON.stringify({ provider: 'compose', name: 'compose', urls: compose.urls, ports: compose.ports }),
+    }, ['--test-concurrency=1', '--test-timeout=300000']);
+  } finally {
+    await compose.stop();
+  }
 }
 
 const begin = performance.now();
@@ -85,7 +95,7 @@ if (!only || only === 'unit') {
 }
 if (!only || only === 'e2e') {
   await e2eNative();
-  composeProvider();
+  await composeProvider();
 }
 
 banner('summary');

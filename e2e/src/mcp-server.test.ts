@@ -27,7 +27,7 @@ describe('MCP server: discovery from nothing', () => {
     assert.equal(response.status, 401);
     const challenge = extractWWWAuthenticateParams(response);
     assert.equal(challenge.resourceMetadataUrl?.href, `${stack().urls.mcpOrigin}/.well-known/oauth-protected-resource/mcp`);
-    assert.equal(challenge.scope, 'mcp:tools portfolio:read trade:read');
+    assert.equal(challenge.scope, 'mcp:tools portfolio:read trade:read trade:write');
     assert.equal(challenge.error, undefined, 'no error code when no token was sent');
 
     const info = await discoverOAuthServerInfo(stack().urls.mcp, { resourceMetadataUrl: challenge.resourceMetadataUrl });

@@ -249,7 +249,7 @@ export function legacyRequest(method: string, params?: Record<string, unknown>, 
 
 /** A JSON-RPC request as a 2026-07-28 client sends it: `_meta` envelope in params, Mcp-Method / Mcp-Name headers. */
 export function modernRequest(method: string, params: Record<string, unknown> = {}, options: McpRequestOptions = {}): Request {
-  const name = typeof params.name === 'string' ? { 'mcp-name': params.name } : {};
+  const name: Record<string, string> = typeof params.name === 'string' ? { 'mcp-name': params.name } : {};
   return new Request(options.url ?? RESOURCE, {
     method: 'POST',
     headers: mcpHeaders({ ...options, headers: { 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': method, ...name, ...options.headers } }),

@@ -29,7 +29,7 @@ describe('challengeHeader', () => {
     assert.equal(params.error, undefined);
     assert.equal(params.error_description, undefined);
     assert.equal(params.resource_metadata, OPTIONS.resourceMetadataUrl);
-    assert.equal(params.scope, 'mcp:tools portfolio:read trade:read');
+    assert.equal(params.scope, DEFAULT_CHALLENGE_SCOPES.join(' '));
   });
 
   it('carries error and error_description for invalid_token', () => {
@@ -66,7 +66,7 @@ describe('authErrorResponse', () => {
     const params = parseChallenge(response.headers.get('www-authenticate'));
     assert.equal(params.error, undefined);
     assert.equal(params.resource_metadata, OPTIONS.resourceMetadataUrl);
-    assert.equal(params.scope, 'mcp:tools portfolio:read trade:read');
+    assert.equal(params.scope, DEFAULT_CHALLENGE_SCOPES.join(' '));
     const body = await response.json() as { error: string };
     assert.equal(body.error, 'unauthorized');
   });

@@ -10,6 +10,7 @@ import {
   type TestApp,
 } from '../testing.ts';
 import { bearerAuth, type AuthVariables } from './middleware.ts';
+import { DEFAULT_CHALLENGE_SCOPES } from './scopes.ts';
 
 const PRM = 'http://localhost:3000/.well-known/oauth-protected-resource/mcp';
 
@@ -43,7 +44,7 @@ describe('bearerAuth', () => {
     const params = parseChallenge(response.headers.get('www-authenticate'));
     assert.equal(params.error, undefined);
     assert.equal(params.resource_metadata, PRM);
-    assert.equal(params.scope, 'mcp:tools portfolio:read trade:read');
+    assert.equal(params.scope, DEFAULT_CHALLENGE_SCOPES.join(' '));
   });
 
   it('treats a Basic Authorization header as no bearer token', async () => {

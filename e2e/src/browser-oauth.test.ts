@@ -1,0 +1,150 @@
+// Issue 4's browser proof: real SDK OAuth clients discover, register (anonymous DCR), authorize with PKCE in
+// Chromium through Keycloak's real login and consent pages, then call tools. Plus step-up and DCR refusals.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as V2 from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UnauthorizedError as UnauthorizedErrorV1 } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { ARTIFACTS, BrowserOAuthProvider, launchBrowser, startCallbackServer, type CallbackServer } from './harness/browser.ts';
+import { decodeClaims } from './harness/keycloak.ts';
+import { stack } from './harness/stack.ts';
+
+type Line = 'v1 @ 2025-11-25' | 'v2 @ 2026-07-28';
+interface Session { callTool(name: string, args?: Record<string, unknown>): Promise<{ structuredContent?: Record<string, unknown>; isError?: boolean }>; listTools(): Promise<Array<{ name: string }>>; close(): Promise<void>; finishAuth(callback: URL): Promise<void> }
+
+function makeSession(line: Line, provider: BrowserOAuthProvider): Session {
+  const url = new URL(stack().urls.mcp);
+  if (line.startsWith('v1')) {
+    const client = new ClientV1({ name: 'e2e-browser-v1', version: '1.0.0' });
+    const transport = new TransportV1(url, { authProvider: provider as never });
+    return {
+      async listTools() { await ensureConnected(); return (await client.listTools()).tools; },
+      async callTool(name, args = {}) { await ensureConnected(); return (await client.callTool({ name, arguments: args })) as never; },
+      close: () => client.close(),
+      finishAuth: (callback) => transport.finishAuth(callback.searchParams.get('code') ?? ''),
+    };
+    async function ensureConnected() { if (!client.transport) await client.connect(transport); }
+  }
+  const client = new V2.Client({ name: 'e2e-browser-v2', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } } as never);
+  const transport = new V2.StreamableHTTPClientTransport(url, { authProvider: provider as never });
+  let connected = false;
+  const ensureConnected = async () => { if (!connected) { await client.connect(transport); connected = true; } };
+  return {
+    async listTools() { await ensureConnected(); return (await client.listTools()).tools; },
+    async callTool(name, args = {}) { await ensureConnected(); return (await client.callTool({ name, arguments: args })) as never; },
+    close: () => client.close(),
+    finishAuth: (callback) => transport.finishAuth(callback.searchParams),
+  };
+}
+
+function isUnauthorized(error: unknown): boolean {
+  return error instanceof V2.UnauthorizedError || error instanceof UnauthorizedErrorV1;
+}
+
+/** Connects, and on the SDK's UnauthorizedError (it already drove the browser) finishes auth and connects again. */
+async function authorizeAndList(line: Line, provider: BrowserOAuthProvider): Promise<Session> {
+  let session = makeSession(line, provider);
+  try {
+    await session.listTools();
+    throw new Error('expected the first connection to need authorization');
+  } catch (error) {
+    if (!isUnauthorized(error)) throw error;
+  }
+  assert.ok(provider.lastCallback, 'the browser never reached the loopback callback');
+  await session.finishAuth(provider.lastCallback);
+  session = makeSession(line, provider);
+  return session;
+}
+
+let browser: Browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A fresh browser profile and loopback callback per test; a Playwright trace is saved when the test fails. */
+async function inContext<T>(name: string, fn: (context: BrowserContext, callback: CallbackServer) => Promise<T>): Promise<T> {
+  const context = await browser.newContext();
+  const callback = await startCallbackServer();
+  await context.tracing.start({ screenshots: true, snapshots: true });
+  try {
+    const result = await fn(context, callback);
+    await context.tracing.stop();
+    return result;
+  } catch (error) {
+    await context.tracing.stop({ path: join(ARTIFACTS, `${name.replace(/[^\w.-]+/g, '_')}-trace.zip`) });
+    throw error;
+  } finally {
+    await context.close();
+    await callback.close();
+  }
+}
+
+for (const line of ['v1 @ 2025-11-25', 'v2 @ 2026-07-28'] as const) {
+  describe(`browser OAuth with the SDK client ${line}`, () => {
+    for (const user of ['alice', 'bob'] as const) {
+      it(`discovers, registers, logs ${user} in through Keycloak and returns ${user}'s portfolio`, async () => {
+        await inContext(`${line}-${user}`, async (context, callback) => {
+          const page = await context.newPage();
+          const provider = new BrowserOAuthProvider({ page, user, callback, label: line });
+          const session = await authorizeAndList(line, provider);
+          try {
+            const tools = await session.listTools();
+            assert.equal(tools.length, 7);
+            const result = await session.callTool('get_portfolio');
+            assert.ok(!result.isError, JSON.stringify(result));
+            assert.equal((result.structuredContent?.portfolio as { owner: { username: string } }).owner.username, user);
+          } finally { await session.close(); }
+
+          assert.ok(provider.registeredClientId, 'no anonymous DCR happened');
+          const authUrl = provider.authorizationUrls[0];
+          assert.ok(authUrl?.href.startsWith(`${stack().urls.issuer}/protocol/openid-connect/auth`), authUrl?.href);
+          assert.equal(authUrl?.searchParams.get('code_challenge_method'), 'S256');
+          assert.equal(authUrl?.searchParams.get('resource'), stack().urls.mcp);
+          const claims = decodeClaims(provider.accessToken ?? '');
+          assert.equal(claims.azp, provider.registeredClientId);
+          assert.ok((claims.aud as string[]).includes(stack().urls.mcp));
+          assert.ok(provider.screenshots.some((p) => p.endsWith('-login.png') && existsSync(p)), 'no login screenshot');
+          assert.ok(provider.screenshots.some((p) => p.endsWith('-consent.png') && existsSync(p)), 'no consent screenshot (DCR clients must ask for consent)');
+        });
+      });
+    }
+  });
+}
+
+describe('browser OAuth step-up (SDK v2 @ 2026-07-28)', () => {
+  it('re-authorizes in the browser with the scope named in the 403 challenge, then succeeds', async () => {
+    await inContext('step-up', async (context, callback) => {
+      const page = await context.newPage();
+      const provider = new BrowserOAuthProvider({ page, user: 'alice', callback, label: 'step-up', firstScope: 'mcp:tools trade:read' });
+      const session = await authorizeAndList('v2 @ 2026-07-28', provider);
+      try {
+        assert.doesNotMatch(String(decodeClaims(provider.accessToken ?? '').scope), /portfolio:read/);
+        assert.ok(!(await session.callTool('get_stock_info', { symbol: 'ACME' })).isError);
+        await assert.rejects(session.callTool('get_portfolio'), (error: unknown) => isUnauthorized(error));
+        assert.equal(provider.authorizationUrls.length, 2, 'the client did not re-authorize after the 403');
+        assert.match(provider.authorizationUrls[1]?.searchParams.get('scope') ?? '', /portfolio:read/);
+        await session.finishAuth(provider.lastCallback as URL);
+        const result = await session.callTool('get_portfolio');
+        assert.ok(!result.isError, JSON.stringify(result));
+        assert.equal((result.structuredContent?.portfolio as { owner: { username: string } }).owner.username, 'alice');
+        assert.match(String(decodeClaims(provider.accessToken ?? '').scope), /portfolio:read/);
+      } finally { await session.close(); }
+    });
+  });
+});
+
+describe('anonymous DCR refusals surface Keycloak\'s reason through the SDK', () => {
+  const base = { client_name: 'e2e bad', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+  async function metadata() {
+    return V2.discoverAuthorizationServerMetadata(stack().urls.issuer);
+  }
+  it('refuses an untrusted redirect host', async () => {
+    await assert.rejects(V2.registerClient(stack().urls.issuer, { metadata: await metadata(), clientMetadata: { ...base, redirect_uris: ['https://evil.example.com/callback'] } }), /Trusted Hosts/);
+  });
+  it('refuses a scope the registration policy does not allow', async () => {
+    await assert.rejects(V2.registerClient(stack().urls.issuer, { metadata: await metadata(), clientMetadata: { ...base, redirect_uris: ['http://127.0.0.1:50000/callback'], scope: 'mcp:tools stock-api-audience' } }), /Allowed Client Scopes|not allowed/i);
+  });
+});

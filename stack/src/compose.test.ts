@@ -1,0 +1,380 @@
+// Static checks of the Docker path (docker-compose.yml, the Dockerfiles, .dockerignore). No Docker engine needed:
+// these run in the unit stage on machines that have none, so the compose path stays correct by construction.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { parse } from 'yaml';
+import { loadConfig as loadServerConfig } from '../../server/src/config.ts';
+import { CONFIG_VARIABLES as STOCK_API_VARIABLES, loadConfig as loadStockApiConfig } from '../../mock-stock-api/src/config.ts';
+import { realmFile, repoRoot } from './paths.ts';
+import { DEFAULT_PORTS, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE, urlsFor } from './spec.ts';
+import { pins } from './versions.ts';
+
+// The parts of the Compose format this file uses; anything else is caught by the schema test.
+interface Healthcheck { test?: string | string[]; disable?: boolean; interval?: string; timeout?: string; retries?: number }
+interface Service {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  volumes?: Array<string | { type?: string; source?: string; target?: string; read_only?: boolean }>;
+  ports?: Array<string | number | { host_ip?: string; published?: string | number; target?: number }>;
+  healthcheck?: Healthcheck;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+}
+interface ComposeFile {
+  services: Record<string, Service>;
+  networks?: Record<string, { ipam?: { config?: Array<{ subnet?: string; gateway?: string }> } } | null>;
+}
+
+const composePath = join(repoRoot, 'docker-compose.yml');
+const raw = readFileSync(composePath, 'utf8');
+const compose = parse(raw) as ComposeFile;
+const SERVICES = ['keycloak', 'redis', 'stock-api', 'mcp-server'] as const;
+const urls = urlsFor(DEFAULT_PORTS);
+
+function service(name: string): Service {
+  const found = compose.services[name];
+  assert.ok(found, `docker-compose.yml has no service "${name}"`);
+  return found;
+}
+
+/** Compose interpolation as `docker compose` applies it with an empty environment: `$$` → `$`, `${X:-d}` → d. */
+function interpolate(value: string): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced?: string, fallback?: string, bare?: string) => {
+    if (match === '$$') return '$';
+    if (fallback !== undefined) return fallback;
+    throw new Error(`docker-compose.yml uses \${${braced ?? bare}} without a default; the stack must start with no .env`);
+  });
+}
+
+function environment(name: string): Record<string, string> {
+  const env = service(name).environment ?? {};
+  assert.ok(!Array.isArray(env), `${name}: write environment as a map, so keys can be checked`);
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, interpolate(String(value ?? ''))]));
+}
+
+function commandArgs(name: string): string[] {
+  const command = service(name).command;
+  return Array.isArray(command) ? command.map(String) : (command ?? '').split(/\s+/).filter(Boolean);
+}
+
+interface PortBinding { hostIp: string | undefined; published: number; target: number }
+function ports(name: string): PortBinding[] {
+  return (service(name).ports ?? []).map((port) => {
+    if (typeof port === 'object') return { hostIp: port.host_ip, published: Number(port.published), target: Number(port.target) };
+    const parts = String(port).split(':');
+    const target = Number(parts.pop());
+    const published = Number(parts.pop() ?? target);
+    return { hostIp: parts.length > 0 ? parts.join(':') : undefined, published, target };
+  });
+}
+
+function healthcheckArgv(name: string): string[] {
+  const test = service(name).healthcheck?.test;
+  assert.ok(test, `${name} has no healthcheck test`);
+  const list = typeof test === 'string' ? ['CMD-SHELL', test] : test.map((part) => interpolate(String(part)));
+  const [kind, ...rest] = list;
+  if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', rest.join(' ')];
+  assert.equal(kind, 'CMD', `${name}: healthcheck test must start with CMD or CMD-SHELL`);
+  return rest;
+}
+
+/** Starts an HTTP server on 127.0.0.1 answering every request with `status`; returns its port and a closer. */
+async function httpStub(status: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify({ status: status === 200 ? 'UP' : 'DOWN', checks: [] }));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((done) => server.close(() => done())) };
+}
+
+function run(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  return new Promise((done, fail) => {
+    const child = spawn(command as string, args, { stdio: 'ignore', timeout: 10_000 });
+    child.on('error', fail);
+    child.on('exit', (code) => done(code ?? -1));
+  });
+}
+
+/** Runs a service's healthcheck command (with its port swapped for a stub's) against a stub answering 200, then 503. */
+async function assertHealthcheckFollowsStatus(name: string, swapPort: (argv: string[], port: number) => string[]): Promise<void> {
+  for (const [status, healthy] of [[200, true], [503, false]] as const) {
+    const stub = await httpStub(status);
+    try {
+      const argv = swapPort(healthcheckArgv(name), stub.port);
+      const code = await run(argv);
+      assert.equal(code === 0, healthy, `${name} healthcheck exited ${code} for HTTP ${status}`);
+    } finally {
+      await stub.close();
+    }
+  }
+}
+
+/** Finds an installed package's directory the way Node resolves it from `fromDir` (nearest node_modules upward). */
+function packageDir(name: string, fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+describe('docker-compose.yml', () => {
+  it('defines exactly the four sandbox services', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), [...SERVICES].sort());
+  });
+
+  it('opens with a "demo only" banner', () => {
+    const banner = raw.split('\n').slice(0, 3).join('\n');
+    assert.match(banner, /^# DEMO ONLY\b/i);
+  });
+
+  it('puts a one-line role comment above each service', () => {
+    const lines = raw.split('\n');
+    for (const name of SERVICES) {
+      const at = lines.indexOf(`  ${name}:`);
+      assert.ok(at > 0, `service "${name}" is not a two-space-indented key`);
+      assert.match(lines[at - 1] ?? '', new RegExp(`^  # ${name}: \\S.{15,}`), `the line above "${name}:" must be "  # ${name}: <its role>"`);
+      assert.doesNotMatch(lines[at - 2] ?? '', /^\s*#/, `the role comment above "${name}:" must be one line`);
+    }
+  });
+
+  it('validates against the Compose Specification schema', (t: TestContext) => {
+    // The schema ships with the docker-compose package (a testcontainers dependency); ajv comes with the MCP SDK.
+    const e2eDir = join(repoRoot, 'e2e');
+    const testcontainers = packageDir('testcontainers', e2eDir);
+    const dockerCompose = testcontainers && packageDir('docker-compose', testcontainers);
+    const sdk = packageDir('@modelcontextprotocol/sdk', e2eDir);
+    const ajvDir = sdk && packageDir('ajv', sdk);
+    const schemaFile = dockerCompose && join(dockerCompose, 'schema', 'compose-spec.json');
+    if (!schemaFile || !existsSync(schemaFile) || !ajvDir) {
+      t.skip('the compose-spec schema (docker-compose package) or ajv is not installed; run npm ci');
+      return;
+    }
+    const ajvModule = createRequire(import.meta.url)(ajvDir) as { default?: unknown };
+    const Ajv = (ajvModule.default ?? ajvModule) as new (options: object) => {
+      compile(schema: object): ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null };
+    };
+    const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
+    delete schema.$schema; // draft-07 under an https URL that ajv does not know by that name
+    const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
+    const valid = validate(compose);
+    assert.ok(valid, `schema errors: ${JSON.stringify(validate.errors?.map((e) => `${e.instancePath} ${e.message}`))}`);
+    // And the validator is not vacuous: a misspelt healthcheck key fails it.
+    const broken = structuredClone(compose) as unknown as { services: Record<string, { healthcheck: Record<string, unknown> }> };
+    (broken.services.redis as { healthcheck: Record<string, unknown> }).healthcheck.intervall = '1s';
+    assert.equal(validate(broken), false);
+  });
+
+  it('is accepted by `docker compose config` (no engine needed)', (t: TestContext) => {
+    const version = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8', timeout: 15_000 });
+    if (version.error) { t.skip(`docker client not installed (${version.error.message}); the schema test covers the file`); return; }
+    if (version.status !== 0) { t.skip('the docker client has no compose plugin here (`docker compose version` fails); the schema test covers the file'); return; }
+    const result = spawnSync('docker', ['compose', '-f', composePath, 'config', '--quiet'], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, 0, result.stderr);
+  });
+
+  it('pins every image to an explicit version, and builds the rest from a Dockerfile that exists', () => {
+    for (const name of SERVICES) {
+      const { image, build } = service(name);
+      if (image === undefined) {
+        assert.ok(build && typeof build === 'object' && build.dockerfile, `${name} has neither image nor build.dockerfile`);
+        assert.equal(resolve(repoRoot, build.context ?? '.'), repoRoot, `${name} must build from the repository root (the lockfile lives there)`);
+        assert.ok(existsSync(join(repoRoot, build.dockerfile)), `${name}: ${build.dockerfile} does not exist`);
+        continue;
+      }
+      const tag = /^[^@]+:([^:/@]+)$/.exec(image)?.[1];
+      assert.ok(tag, `${name}: image "${image}" has no tag`);
+      assert.notEqual(tag, 'latest', `${name}: image "${image}" uses latest`);
+      assert.match(tag, /^\d+\.\d+\.\d+(-[a-z0-9.]+)?$/, `${name}: image "${image}" must be pinned to a full version (x.y.z)`);
+    }
+  });
+
+  it('pins Keycloak to the version in keycloak/version.json', () => {
+    assert.equal(service('keycloak').image, `quay.io/keycloak/keycloak:${pins.keycloak}`);
+  });
+
+  it('gives every service a healthcheck', () => {
+    for (const name of SERVICES) {
+      const check = service(name).healthcheck;
+      assert.ok(check?.test && check.disable !== true, `${name} has no healthcheck`);
+      assert.notDeepEqual(check.test, ['NONE'], `${name} disables its image's healthcheck`);
+    }
+  });
+
+  it('gates every depends_on on service_healthy', () => {
+    const expected: Record<string, string[]> = { 'stock-api': ['keycloak'], 'mcp-server': ['keycloak', 'redis', 'stock-api'] };
+    for (const name of SERVICES) {
+      const dependsOn = service(name).depends_on ?? {};
+      assert.ok(!Array.isArray(dependsOn), `${name}: the list form of depends_on only waits for "started"`);
+      for (const [dependency, options] of Object.entries(dependsOn)) {
+        assert.equal(options.condition, 'service_healthy', `${name} → ${dependency} must wait for service_healthy`);
+      }
+      assert.deepEqual(Object.keys(dependsOn).sort(), expected[name] ?? [], `${name} depends on the wrong services`);
+    }
+  });
+
+  it('binds every published port to 127.0.0.1 and publishes the default ports', () => {
+    for (const name of SERVICES) {
+      for (const port of ports(name)) assert.equal(port.hostIp, '127.0.0.1', `${name}: port ${port.published} is published on every interface`);
+    }
+    assert.deepEqual(ports('keycloak').map((p) => [p.published, p.target]), [[DEFAULT_PORTS.keycloak, 8080], [DEFAULT_PORTS.keycloakManagement, 9000]]);
+    assert.deepEqual(ports('stock-api').map((p) => [p.published, p.target]), [[DEFAULT_PORTS.stockApi, 4000]]);
+    assert.deepEqual(ports('mcp-server').map((p) => [p.published, p.target]), [[DEFAULT_PORTS.mcp, 3000]]);
+    assert.deepEqual(ports('redis'), [], 'redis is internal: publishing 6379 would clash with a Redis on the host');
+  });
+
+  it('mounts the repository realm file read-only into the import directory', () => {
+    const mounts = (service('keycloak').volumes ?? []).map(String);
+    const realmMount = mounts.find((mount) => mount.split(':')[1] === '/opt/keycloak/data/import/sandbox-realm.json');
+    assert.ok(realmMount, 'keycloak does not mount the realm at /opt/keycloak/data/import/sandbox-realm.json');
+    const [source, , mode] = realmMount.split(':');
+    assert.equal(resolve(repoRoot, source ?? ''), realmFile);
+    assert.ok(existsSync(realmFile), `${realmFile} does not exist`);
+    assert.equal(mode, 'ro');
+  });
+
+  it('runs Keycloak in dev mode with one public hostname, dynamic back channel, health and realm import', () => {
+    const args = commandArgs('keycloak');
+    assert.equal(args[0], 'start-dev');
+    for (const flag of ['--import-realm', '--health-enabled=true', `--hostname=${urls.keycloak}`, '--hostname-backchannel-dynamic=true']) {
+      assert.ok(args.includes(flag), `keycloak command lacks ${flag}`);
+    }
+  });
+
+  it('sets only Keycloak variables the realm file actually reads', () => {
+    const realm = readFileSync(realmFile, 'utf8');
+    for (const key of Object.keys(environment('keycloak'))) {
+      if (key.startsWith('KC_BOOTSTRAP_ADMIN_')) continue;
+      assert.ok(realm.includes(`\${${key}:`), `${key} is set for keycloak but the realm has no \${${key}:…} placeholder`);
+    }
+    const env = environment('keycloak');
+    assert.equal(env.MCP_RESOURCE_URL, urls.mcp);
+    assert.equal(env.MCP_SERVER_CLIENT_SECRET, MCP_SERVER_CLIENT.secret);
+  });
+
+  it('trusts the fixed network gateway as the anonymous-DCR host', () => {
+    const ipam = compose.networks?.default?.ipam?.config?.[0];
+    assert.ok(ipam?.subnet && ipam.gateway, 'the default network needs a fixed subnet and gateway');
+    const [network, bits] = ipam.subnet.split('/');
+    const toInt = (ip: string) => ip.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
+    const mask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
+    assert.equal((toInt(ipam.gateway) & mask) >>> 0, (toInt(network ?? '') & mask) >>> 0, 'gateway is outside the subnet');
+    assert.equal(environment('keycloak').KC_DCR_TRUSTED_HOST, ipam.gateway);
+  });
+
+  it('configures mcp-server with keys its loadConfig accepts and values that match the stack', () => {
+    const env = environment('mcp-server');
+    const config = loadServerConfig(env) as unknown as Record<string, unknown>;
+    // loadConfig keeps exactly its schema's keys, so a set key missing from the result is one it ignores (a typo).
+    for (const key of Object.keys(env)) assert.ok(Object.hasOwn(config, key), `mcp-server: ${key} is not a setting of server/src/config.ts`);
+    assert.ok(!Object.hasOwn(loadServerConfig({ ...env, NOT_A_SETTING: 'x' }), 'NOT_A_SETTING'));
+    const kc = environment('keycloak');
+    assert.equal(env.ISSUER_URL, urls.issuer);
+    assert.equal(env.MCP_RESOURCE_URL, kc.MCP_RESOURCE_URL, 'the audience Keycloak mints must be the resource the server serves');
+    assert.equal(env.CLIENT_SECRET, kc.MCP_SERVER_CLIENT_SECRET, 'the exchange client secret must match the realm');
+    assert.equal(env.CLIENT_ID, MCP_SERVER_CLIENT.clientId);
+    assert.equal(env.KEYCLOAK_INTERNAL_URL, 'http://keycloak:8080');
+    assert.equal(env.STOCK_API_URL, 'http://stock-api:4000');
+    assert.equal(env.STOCK_API_AUDIENCE, STOCK_API_AUDIENCE);
+    assert.equal(env.REDIS_URL, 'redis://redis:6379');
+    assert.equal(env.HOST, '0.0.0.0');
+    assert.equal(Number(env.PORT), ports('mcp-server')[0]?.target);
+    const allowed = config.ALLOWED_HOSTS as string[];
+    for (const host of ['localhost', '127.0.0.1', 'mcp-server']) assert.ok(allowed.includes(host), `ALLOWED_HOSTS lacks ${host}`);
+  });
+
+  it('configures stock-api with keys its loadConfig accepts and values that match the stack', () => {
+    const env = environment('stock-api');
+    for (const key of Object.keys(env)) assert.ok((STOCK_API_VARIABLES as readonly string[]).includes(key), `stock-api: ${key} is not a setting of mock-stock-api/src/config.ts`);
+    const config = loadStockApiConfig(env);
+    assert.equal(config.ISSUER_URL, urls.issuer);
+    assert.equal(config.ISSUER_URL, environment('mcp-server').ISSUER_URL, 'both services must expect the same public issuer');
+    assert.equal(config.JWKS_URL, `http://keycloak:8080/realms/${REALM}/protocol/openid-connect/certs`);
+    assert.equal(config.AUDIENCE, environment('mcp-server').STOCK_API_AUDIENCE);
+    assert.equal(config.EXCHANGE_CLIENT_ID, environment('mcp-server').CLIENT_ID);
+    assert.equal(config.HOST, '0.0.0.0');
+    assert.equal(config.PORT, ports('stock-api')[0]?.target);
+  });
+
+  it('keycloak healthcheck reports healthy on HTTP 200 from /health/ready and unhealthy on 503', async (t: TestContext) => {
+    if (spawnSync('bash', ['-c', 'true']).status !== 0) { t.skip('bash is not installed here'); return; }
+    await assertHealthcheckFollowsStatus('keycloak', (argv, port) => {
+      assert.ok(argv.some((part) => part.includes('/dev/tcp/127.0.0.1/9000')), 'keycloak healthcheck must probe the management port 9000');
+      assert.ok(argv.some((part) => part.includes('GET /health/ready ')), 'keycloak healthcheck must ask /health/ready');
+      return argv.map((part) => part.replace('/dev/tcp/127.0.0.1/9000', `/dev/tcp/127.0.0.1/${port}`));
+    });
+  });
+
+  for (const [name, port] of [['stock-api', 4000], ['mcp-server', 3000]] as const) {
+    it(`${name} healthcheck reports healthy on HTTP 200 from /healthz and unhealthy on 503`, async () => {
+      await assertHealthcheckFollowsStatus(name, (argv, stubPort) => {
+        assert.equal(argv[0], 'node');
+        assert.ok(argv.some((part) => part.includes(`http://127.0.0.1:${port}/healthz`)), `${name} healthcheck must ask /healthz on ${port}`);
+        return [process.execPath, ...argv.slice(1).map((part) => part.replace(`127.0.0.1:${port}/`, `127.0.0.1:${stubPort}/`))];
+      });
+    });
+  }
+});
+
+describe('Dockerfiles', () => {
+  const workspaces = [
+    { dir: 'server', service: 'mcp-server' },
+    { dir: 'mock-stock-api', service: 'stock-api' },
+  ] as const;
+  const from = (dockerfile: string) => /^FROM\s+(\S+)/m.exec(dockerfile)?.[1] ?? '';
+
+  for (const { dir, service: name } of workspaces) {
+    const dockerfile = readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8');
+    const packageName = (JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as { name: string }).name;
+
+    it(`${dir}: builds on a pinned Node ${'>='} 22 slim image`, () => {
+      const match = /^node:(\d+)\.(\d+)\.(\d+)-[a-z]+-slim$/.exec(from(dockerfile));
+      assert.ok(match, `${dir}/Dockerfile FROM "${from(dockerfile)}" must be node:<x.y.z>-<debian>-slim`);
+      assert.ok(Number(match[1]) >= 22, `${dir}/Dockerfile uses Node ${match[1]}; the project needs 22+`);
+    });
+
+    it(`${dir}: installs only its workspace's runtime dependencies from the root lockfile`, () => {
+      assert.match(dockerfile, /^COPY package\.json package-lock\.json \.\/$/m);
+      assert.match(dockerfile, new RegExp(`^COPY ${dir}/package\\.json ${dir}/$`, 'm'));
+      const install = /^RUN (npm ci .*)$/m.exec(dockerfile)?.[1] ?? '';
+      for (const flag of ['--omit=dev', `--workspace=${packageName}`, '--include-workspace-root=false']) {
+        assert.ok(install.split(/\s+/).includes(flag), `${dir}/Dockerfile npm ci lacks ${flag}`);
+      }
+      assert.match(dockerfile, new RegExp(`^COPY ${dir}/src ${dir}/src$`, 'm'));
+      assert.ok(dockerfile.indexOf('npm ci') < dockerfile.indexOf(`COPY ${dir}/src`), 'install before copying sources, so code edits keep the dependency layer cached');
+    });
+
+    it(`${dir}: runs src/main.ts as the node user`, () => {
+      assert.match(dockerfile, /^USER node$/m);
+      assert.match(dockerfile, new RegExp(`^WORKDIR /app/${dir}$`, 'm'));
+      assert.match(dockerfile, /^CMD \["node", "src\/main\.ts"\]$/m);
+      assert.ok(existsSync(join(repoRoot, dir, 'src', 'main.ts')));
+      const exposed = Number(/^EXPOSE (\d+)$/m.exec(dockerfile)?.[1]);
+      assert.equal(exposed, ports(name)[0]?.target, `${dir}/Dockerfile EXPOSE must match the compose port`);
+      const build = service(name).build;
+      assert.ok(build && typeof build === 'object');
+      assert.equal(build.dockerfile, `${dir}/Dockerfile`);
+    });
+  }
+
+  it('both images share one base image', () => {
+    const bases = workspaces.map(({ dir }) => from(readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8')));
+    assert.equal(new Set(bases).size, 1, `different bases: ${bases.join(', ')}`);
+  });
+
+  it('.dockerignore keeps local state and dependencies out of the build context', () => {
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+    for (const entry of ['node_modules', '**/node_modules', '.run', '.tools', 'test-results', '.git']) {
+      assert.ok(ignored.includes(entry), `.dockerignore lacks ${entry}`);
+    }
+  });
+});
