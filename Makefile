@@ -43,6 +43,12 @@ unit: install
 e2e: install
 	$(NODE) scripts/run-tests.ts --only e2e
 
+## conformance: MCP conformance server scenarios against the stack from `make up` (token-injecting proxy)
+conformance: install
+	SANDBOX_STACK="$$($(NODE) -e 'import("./stack/src/spec.ts").then(m=>console.log(JSON.stringify({provider:"native",name:"up",urls:m.urlsFor(m.DEFAULT_PORTS),ports:m.DEFAULT_PORTS})))')" \
+	  $(NODE) --test --test-reporter=spec e2e/src/conformance.test.ts
+	@cat test-results/conformance/summary.md
+
 ## typecheck: tsc over every workspace, tests included
 typecheck: install
 	npx tsc -p tsconfig.json

@@ -21,6 +21,8 @@ export async function startComposeStack(): Promise<ComposeStack> {
   let environment = new DockerComposeEnvironment(dirname(composeFile), basename(composeFile))
     .withProjectName(`mcp-sandbox-e2e-${process.pid}`)
     .withBuild()
+    // Same short exchanged-token lifetime as the native e2e stack, so the cache-expiry test waits ~10 s, not 5 min.
+    .withEnvironment({ MCP_EXCHANGED_TOKEN_LIFESPAN: '45', EXCHANGE_CACHE_SKEW_S: '35' })
     .withStartupTimeout(STARTUP_TIMEOUT_MS);
   // Testcontainers names compose containers "<service>-<index>" once the project prefix is stripped.
   for (const service of SERVICES) environment = environment.withWaitStrategy(`${service}-1`, Wait.forHealthCheck());

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { missingScopes } from '../auth/scopes.ts';
 import { TOOLS, toolError, type ToolContext } from './tools.ts';
 
 export const SERVER_INFO = { name: 'mcp-keycloak-sandbox', version: '0.1.0' } as const;
@@ -35,6 +36,9 @@ export function createMcp(deps: McpDeps) {
         const extra = ctx.http?.authInfo?.extra as { principal: Principal; requestId: string } | undefined;
         const token = ctx.http?.authInfo?.token;
         if (!extra || !token) throw new Error('tool called without authentication (bearer middleware missing)');
+        // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
+        const missing = missingScopes(extra.principal.scopes, tool.requiredScopes);
+        if (missing.length) return { isError: true, content: [{ type: 'text' as const, text: `Tool ${tool.name} needs scope ${missing.join(' ')}.` }] };
         const toolCtx: ToolContext = { principal: extra.principal, subjectToken: token, stock: deps.stock, logger: deps.logger, requestId: extra.requestId, now };
         deps.metrics.toolCalls += 1;
         const started = performance.now();
@@ -47,7 +51,9 @@ export function createMcp(deps: McpDeps) {
           const result = toolError(error);
           deps.logger.log('warn', 'tool error', { requestId: extra.requestId, sub: extra.principal.sub, tool: tool.name, error: (error as Error).name, code: (error as { code?: string }).code, message: (error as Error).message });
           if (result) return result;
-          throw error;
+          // A bug, not a domain failure: the client gets the request id, the log gets the details.
+          deps.logger.log('error', 'tool crashed', { requestId: extra.requestId, tool: tool.name, stack: (error as Error).stack });
+          return { isError: true, content: [{ type: 'text' as const, text: `Internal error in ${tool.name}; the server log has details under request id ${extra.requestId}.` }] };
         }
       });
     }
