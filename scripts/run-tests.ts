@@ -4,11 +4,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dockerStatus, E2E_PORTS, startNative, StackError } from '../stack/src/index.ts';
+import { dockerStatus, E2E_PORTS, offsetPorts, startNative, StackError } from '../stack/src/index.ts';
 import { repoRoot } from '../stack/src/paths.ts';
 
-const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const { values } = parseArgs({ options: {
+  only: { type: 'string' },
+  /** Shift every e2e port (two runs side by side). */
+  'ports-offset': { type: 'string', default: '0' },
+  /** e2e test files to run instead of all (glob). */
+  files: { type: 'string', default: 'e2e/src/**/*.test.ts' },
+} });
 const only = values.only;
+const e2eFiles = values.files;
+const e2ePorts = offsetPorts(E2E_PORTS, Number(values['ports-offset']));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const stages: Array<{ name: string; seconds: number; result: string }> = [];
 const resultsDir = join(repoRoot, 'test-results');
@@ -48,7 +56,7 @@ async function e2eNative(): Promise<void> {
   const started = performance.now();
   let stack;
   try {
-    stack = await startNative({ name: `e2e-${process.pid}`, ports: E2E_PORTS, serverEnv: { LOG_LEVEL: 'info', EXCHANGE_CACHE_SKEW_S: '35' }, exchangedTokenLifespan: 45 }, (line) => console.log(line));
+    stack = await startNative({ name: `e2e-${process.pid}`, ports: e2ePorts, serverEnv: { LOG_LEVEL: 'info', EXCHANGE_CACHE_SKEW_S: '35' }, exchangedTokenLifespan: 45 }, (line) => console.log(line));
   } catch (error) {
     console.log(error instanceof StackError ? `ERROR (${error.code}): ${error.toUserString()}` : String(error));
     totals.failed += 1;
@@ -57,7 +65,7 @@ async function e2eNative(): Promise<void> {
   }
   stages.push({ name: 'e2e native: stack start', seconds: Math.round(performance.now() - started) / 1000, result: `ready (${stack.notes.join('; ')})` });
   try {
-    nodeTest('e2e-native', ['e2e/src/**/*.test.ts'], {
+    nodeTest('e2e-native', [e2eFiles], {
       SANDBOX_STACK: JSON.stringify({ provider: stack.provider, name: stack.spec.name, urls: stack.urls, ports: stack.spec.ports }),
     }, ['--test-concurrency=1', '--test-timeout=180000']);
   } finally {
@@ -79,7 +87,7 @@ async function composeProvider(): Promise<void> {
   const compose = await startComposeStack();
   stages.push({ name: 'e2e compose: stack start', seconds: Math.round(performance.now() - started) / 1000, result: 'ready' });
   try {
-    nodeTest('e2e-compose', ['e2e/src/**/*.test.ts'], {
+    nodeTest('e2e-compose', [e2eFiles], {
       SANDBOX_STACK: JSON.stringify({ provider: 'compose', name: 'compose', urls: compose.urls, ports: compose.ports }),
     }, ['--test-concurrency=1', '--test-timeout=300000']);
   } finally {

@@ -23,8 +23,18 @@ export interface StackSpec {
 
 export const DEFAULT_PORTS: StackPorts = Object.freeze({ keycloak: 8080, keycloakManagement: 9000, mcp: 3000, stockApi: 4000, redis: 6379 });
 
-/** e2e runs use their own ports so `make e2e` works while `make up` is running. */
-export const E2E_PORTS: StackPorts = Object.freeze({ keycloak: 18080, keycloakManagement: 19000, mcp: 13000, stockApi: 14000, redis: 6379 });
+/**
+ * e2e runs use their own ports so `make e2e` works while `make up` is running, and their own redis-server, which the
+ * fault suite stops and restarts.
+ */
+export const E2E_PORTS: StackPorts = Object.freeze({ keycloak: 18080, keycloakManagement: 19000, mcp: 13000, stockApi: 14000, redis: 16379 });
+
+export function offsetPorts(ports: StackPorts, offset: number): StackPorts {
+  return Object.freeze({
+    keycloak: ports.keycloak + offset, keycloakManagement: ports.keycloakManagement + offset, mcp: ports.mcp + offset,
+    stockApi: ports.stockApi + offset, redis: ports.redis + offset,
+  });
+}
 
 export const REALM = 'sandbox';
 export const SANDBOX_USERS = Object.freeze([
