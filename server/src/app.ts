@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { readBodyLimited, BodyTooLargeError } from './body.ts';
 import { bearerAuth, type AuthVariables } from './auth/middleware.ts';
 import { authErrorResponse, type ChallengeOptions } from './auth/challenge.ts';
 import { DEFAULT_CHALLENGE_SCOPES, missingScopes, stepUpScopes } from './auth/scopes.ts';
@@ -25,6 +25,8 @@ export interface AppDeps {
   keycloak?: KeycloakClient;
   cache?: TokenCache;
   now?: () => Date;
+  /** Answer plain tools/call requests without the SDK's per-request server (default on; tests compare both paths). */
+  fastPath?: boolean;
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {
@@ -33,6 +35,7 @@ function jsonRpcError(status: number, code: number, message: string): Response {
 
 export function createApp(deps: AppDeps) {
   const { config } = deps;
+  const fastPath = deps.fastPath ?? true;
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
   const metrics = createMetrics();
   const keycloak = deps.keycloak ?? createKeycloakClient(config);
@@ -44,7 +47,7 @@ export function createApp(deps: AppDeps) {
   const mcp = createMcp({ stock, logger, metrics, now: deps.now });
   const challenge: ChallengeOptions = { resourceMetadataUrl: config.resourceMetadataUrl.href, defaultScopes: DEFAULT_CHALLENGE_SCOPES };
 
-  const app = new Hono<{ Variables: AuthVariables }>();
+  const app = new Hono<{ Variables: AuthVariables & { body?: string } }>();
 
   app.use('*', async function requestContext(c, next) {
     c.set('requestId', c.req.header('x-request-id')?.slice(0, 64) ?? randomUUID());
@@ -75,14 +78,25 @@ export function createApp(deps: AppDeps) {
     if (rejected) { logger.log('warn', 'origin rejected', { requestId: c.get('requestId'), origin: c.req.header('origin') }); return rejected; }
     await next();
   });
-  app.use(mcpPath, bodyLimit({ maxSize: config.MAX_BODY_BYTES, onError: () => jsonRpcError(413, -32600, `Request body larger than ${config.MAX_BODY_BYTES} bytes.`) }));
+  // The body is read (bounded) before any token work: an oversize body is a 413 whoever sends it.
+  app.use(mcpPath, async function bodyGuard(c, next) {
+    if (c.req.method === 'POST') {
+      try {
+        c.set('body', await readBodyLimited(c.req.raw, c.env, config.MAX_BODY_BYTES));
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return jsonRpcError(413, -32600, `Request body larger than ${config.MAX_BODY_BYTES} bytes.`);
+        throw error;
+      }
+    }
+    await next();
+  });
   app.use(mcpPath, bearerAuth({ verify: { keys: keycloak.keys, issuer: config.ISSUER_URL, resource: config.resourceUrl.href, maxTokenBytes: config.MAX_TOKEN_BYTES }, challenge, logger }));
 
   app.all(mcpPath, async function mcpEndpoint(c) {
     const principal = c.get('principal');
     const auth = { principal, token: c.get('token'), requestId: c.get('requestId') };
     if (c.req.method !== 'POST') return mcp.fetch(c.req.raw, auth);
-    const text = await c.req.text();
+    const text = c.get('body') ?? '';
     let parsed: unknown;
     try { parsed = JSON.parse(text); } catch { parsed = undefined; }
     // Tool scopes are checked here, before the SDK runs, so a missing scope is an HTTP 403 challenge the client
@@ -98,6 +112,10 @@ export function createApp(deps: AppDeps) {
         logger.log('info', 'insufficient scope', { requestId: auth.requestId, sub: principal.sub, tool: tool.name, missing });
         return authErrorResponse(error, challenge);
       }
+    }
+    if (fastPath) {
+      const fast = await mcp.tryFast(c.req.raw.headers, parsed, auth);
+      if (fast) return fast;
     }
     const forwarded = new Request(c.req.raw.url, { method: 'POST', headers: c.req.raw.headers, body: text });
     return mcp.fetch(forwarded, auth, parsed);

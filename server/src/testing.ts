@@ -205,13 +205,13 @@ export interface TestApp {
 }
 
 /** The whole app, in-process, with fakes for Keycloak and the stock API on 127.0.0.1 and a frozen tool clock. */
-export async function createTestApp(options: { signer?: Signer; env?: Record<string, string>; cache?: TokenCache; lines?: string[] } = {}): Promise<TestApp> {
+export async function createTestApp(options: { signer?: Signer; env?: Record<string, string>; cache?: TokenCache; lines?: string[]; fastPath?: boolean } = {}): Promise<TestApp> {
   const signer = options.signer ?? await createSigner();
   const tokenEndpoint = await startTokenEndpoint(signer);
   const stockApi = await startStockApi();
   const config = testConfig({ STOCK_API_URL: stockApi.url, ...options.env });
   const { logger, lines } = captureLogs(options.lines);
-  const created = createApp({ config, keycloak: fakeKeycloak(signer.keys, tokenEndpoint.url), cache: options.cache ?? createMemoryCache(), logger, now: () => NOW });
+  const created = createApp({ config, keycloak: fakeKeycloak(signer.keys, tokenEndpoint.url), cache: options.cache ?? createMemoryCache(), logger, now: () => NOW, fastPath: options.fastPath });
   return {
     app: created.app, metrics: created.metrics, config, signer, tokenEndpoint, stockApi, lines,
     async close() { await created.close(); await tokenEndpoint.close(); await stockApi.close(); },

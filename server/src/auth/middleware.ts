@@ -3,7 +3,8 @@ import type { MiddlewareHandler } from 'hono';
 import { AuthError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { authErrorResponse, type ChallengeOptions } from './challenge.ts';
-import { verifyAccessToken, type Principal, type VerifyOptions } from './verify.ts';
+import { createTokenVerifier } from './verify-cache.ts';
+import type { Principal, VerifyOptions } from './verify.ts';
 
 export interface AuthVariables { principal: Principal; token: string; requestId: string }
 
@@ -20,13 +21,13 @@ function authorizationHeaderCount(env: unknown): number | undefined {
 
 export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   if (!options.verify.issuer || !options.verify.resource) throw new Error('bearerAuth needs an issuer and a resource');
+  const verify = createTokenVerifier(options.verify);
   return async function bearerAuthMiddleware(c, next) {
     const fail = (error: AuthError | undefined) => {
       options.logger.log(error?.status === 503 ? 'warn' : 'info', 'auth rejected', { requestId: c.get('requestId'), path: c.req.path, ...(error ? error.toLogObject() : { error: 'no_token' }) });
       return authErrorResponse(error, options.challenge);
     };
-    const url = new URL(c.req.url);
-    if (url.searchParams.has('access_token')) {
+    if (c.req.url.includes('access_token=') && new URL(c.req.url).searchParams.has('access_token')) {
       return fail(new AuthError('invalid_request', 'Access tokens are accepted only in the Authorization header, never in the URL.'));
     }
     if ((authorizationHeaderCount(c.env) ?? 1) > 1) {
@@ -40,7 +41,7 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<{ Vari
       return fail(new AuthError('invalid_request', 'The Authorization header must be "Bearer <token>" with one token.'));
     }
     try {
-      const principal = await verifyAccessToken(match[1], options.verify);
+      const principal = await verify(match[1]);
       c.set('principal', principal);
       c.set('token', match[1]);
     } catch (error) {

@@ -1,7 +1,7 @@
 // Verify a bearer token as an access token for this MCP resource (pure: no Hono, no I/O beyond the key source).
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AuthError } from '../errors.ts';
-import { tokenHash } from '../log.ts';
+import { createHash } from 'node:crypto';
 
 export interface Principal {
   sub: string;
@@ -10,8 +10,10 @@ export interface Principal {
   scopes: readonly string[];
   jti: string | undefined;
   exp: number;
-  /** SHA-256 prefix of the raw token: for logs and cache keys, never the token itself. */
+  /** SHA-256 prefix of the raw token: for logs, never the token itself. */
   tokenHash: string;
+  /** Full SHA-256 of the raw token (base64url): the in-process cache key for this subject token. */
+  tokenSha256: string;
 }
 
 export interface VerifyOptions {
@@ -44,6 +46,11 @@ function explain(error: unknown, options: VerifyOptions): AuthError {
   return new AuthError('temporarily_unavailable', 'Token verification failed unexpectedly; retry shortly.', { cause: error, logDetail: String(error) });
 }
 
+function tokenDigests(token: string): { tokenHash: string; tokenSha256: string } {
+  const digest = createHash('sha256').update(token).digest();
+  return { tokenHash: digest.toString('hex', 0, 8), tokenSha256: digest.toString('base64url') };
+}
+
 export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<Principal> {
   if (Buffer.byteLength(token) > options.maxTokenBytes) {
     throw new AuthError('invalid_token', `The access token is larger than ${options.maxTokenBytes} bytes.`);
@@ -73,6 +80,6 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
     scopes: scope.split(' ').filter(Boolean),
     jti: payload.jti,
     exp: payload.exp as number,
-    tokenHash: tokenHash(token),
+    ...tokenDigests(token),
   };
 }

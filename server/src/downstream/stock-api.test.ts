@@ -7,7 +7,7 @@ import { ALICE, blockNetwork, closedPort, startFakeServer, type FakeServer } fro
 import type { Principal } from '../auth/verify.ts';
 import { createStockApi } from './stock-api.ts';
 
-const principal: Principal = { sub: ALICE, username: 'alice', clientId: 'mcp-cli', scopes: ['mcp:tools'], jti: 'j', exp: 0, tokenHash: '0123456789abcdef' };
+const principal: Principal = { sub: ALICE, username: 'alice', clientId: 'mcp-cli', scopes: ['mcp:tools'], jti: 'j', exp: 0, tokenHash: '0123456789abcdef', tokenSha256: 'full-hash-a' };
 
 describe('createStockApi', () => {
   let api: FakeServer;
@@ -25,7 +25,7 @@ describe('createStockApi', () => {
     const stock = createStockApi({ baseUrl: api.url, audience: 'stock-api', timeoutMs: 1000, exchanger, metrics });
     const { data } = await stock.call<{ ok: boolean }>({ principal, subjectToken: 'user-token', scope: 'trade:write', method: 'POST', path: '/orders', body: { a: 1 } });
     assert.deepEqual(data, { ok: true });
-    assert.deepEqual(exchanges.at(-1), { subjectToken: 'user-token', audience: 'stock-api', scope: 'trade:write', sub: ALICE, tokenHash: principal.tokenHash });
+    assert.deepEqual(exchanges.at(-1), { subjectToken: 'user-token', audience: 'stock-api', scope: 'trade:write', sub: ALICE, tokenHash: principal.tokenHash, subjectSha256: principal.tokenSha256 });
     const sent = api.requests.at(-1);
     assert.equal(sent?.headers.authorization, 'Bearer exchanged-token');
     assert.equal(sent?.headers['content-type'], 'application/json');

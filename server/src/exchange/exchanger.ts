@@ -16,6 +16,8 @@ export interface ExchangeRequest {
   /** For logs only. */
   sub: string;
   tokenHash: string;
+  /** Full SHA-256 of the subject token: keys the in-process cache in front of the shared one. */
+  subjectSha256?: string;
 }
 
 export interface ExchangeResult { accessToken: string; cache: 'hit' | 'miss' | 'joined' | 'off'; exchangeMs?: number }
@@ -65,6 +67,15 @@ export function createExchanger(options: ExchangerOptions): Exchanger {
   const { keycloak, cache, metrics, logger } = options;
   const now = options.now ?? Date.now;
   const inFlight = new Map<string, Promise<CachedToken>>();
+  // In-process cache in front of the shared one (Redis): a warm call costs a map lookup, not a network round trip.
+  const local = new Map<string, CachedToken>();
+  const LOCAL_MAX = 10_000;
+  const remember = (key: string, token: CachedToken) => {
+    if (cache.kind === 'off') return;
+    if (local.size >= LOCAL_MAX) local.delete(local.keys().next().value as string);
+    local.set(key, token);
+  };
+  const fresh = (token: CachedToken | undefined) => token !== undefined && token.expiresAt - options.cacheSkewSeconds * 1000 > now();
 
   async function exchangeAtKeycloak(request: ExchangeRequest): Promise<CachedToken> {
     const started = performance.now();
@@ -99,20 +110,28 @@ export function createExchanger(options: ExchangerOptions): Exchanger {
 
   return {
     async exchange(request) {
-      const cached = await cache.get(request.subjectToken, request.audience, request.scope);
-      if (cached && cached.expiresAt - options.cacheSkewSeconds * 1000 > now()) {
+      const localKey = `${request.subjectSha256 ?? cacheKey(request.subjectToken, '', '')}\n${request.audience}\n${request.scope}`;
+      const inProcess = local.get(localKey);
+      if (fresh(inProcess)) {
         metrics.cacheHits += 1;
+        return { accessToken: (inProcess as CachedToken).accessToken, cache: 'hit' };
+      }
+      if (inProcess) local.delete(localKey);
+      const cached = await cache.get(request.subjectToken, request.audience, request.scope);
+      if (cached && fresh(cached)) {
+        metrics.cacheHits += 1;
+        remember(localKey, cached);
         return { accessToken: cached.accessToken, cache: 'hit' };
       }
       if (cache.kind !== 'off') metrics.cacheMisses += 1;
-      const key = cacheKey(request.subjectToken, request.audience, request.scope);
+      const key = localKey;
       const pending = inFlight.get(key);
       if (pending) {
         metrics.singleFlightJoins += 1;
         return { accessToken: (await pending).accessToken, cache: 'joined' };
       }
       const started = performance.now();
-      const promise = exchangeAtKeycloak(request).finally(() => inFlight.delete(key));
+      const promise = exchangeAtKeycloak(request).then((token) => { remember(key, token); return token; }).finally(() => inFlight.delete(key));
       inFlight.set(key, promise);
       const token = await promise;
       return { accessToken: token.accessToken, cache: cache.kind === 'off' ? 'off' : 'miss', exchangeMs: Math.round(performance.now() - started) };

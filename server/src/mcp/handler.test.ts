@@ -44,7 +44,7 @@ function inProcessFetch(t: TestApp, seen: Request[] = []): typeof fetch {
 
 describe('toAuthInfo', () => {
   it('maps the principal onto the SDK AuthInfo with the token and request id', () => {
-    const principal = { sub: ALICE, username: 'alice', clientId: 'mcp-cli', scopes: ['mcp:tools'], jti: 'j', exp: 123, tokenHash: 'abc' };
+    const principal = { sub: ALICE, username: 'alice', clientId: 'mcp-cli', scopes: ['mcp:tools'], jti: 'j', exp: 123, tokenHash: 'abc', tokenSha256: 'full-abc' };
     const info = toAuthInfo({ principal, token: 'tok', requestId: 'req-1' });
     assert.equal(info.token, 'tok');
     assert.equal(info.clientId, 'mcp-cli');

@@ -9,7 +9,8 @@ import type { StockApi } from '../downstream/stock-api.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { missingScopes } from '../auth/scopes.ts';
-import { TOOLS, toolError, type ToolContext } from './tools.ts';
+import { fastToolCall } from './fast-path.ts';
+import { TOOLS, toolError, type ToolContext, type ToolDefinition, type ToolResult } from './tools.ts';
 
 export const SERVER_INFO = { name: 'mcp-keycloak-sandbox', version: '0.1.0' } as const;
 
@@ -22,6 +23,29 @@ export function toAuthInfo(auth: RequestAuth): AuthInfo {
 
 export function createMcp(deps: McpDeps) {
   const now = deps.now ?? (() => new Date());
+
+  /** One tool call, shared by the SDK path and the fast path so both behave identically. */
+  async function runTool(tool: ToolDefinition, args: unknown, auth: { principal: Principal; requestId: string }, token: string): Promise<ToolResult> {
+    // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
+    const missing = missingScopes(auth.principal.scopes, tool.requiredScopes);
+    if (missing.length) return { isError: true, content: [{ type: 'text' as const, text: `Tool ${tool.name} needs scope ${missing.join(' ')}.` }] };
+    const toolCtx: ToolContext = { principal: auth.principal, subjectToken: token, stock: deps.stock, logger: deps.logger, requestId: auth.requestId, now };
+    deps.metrics.toolCalls += 1;
+    const started = performance.now();
+    try {
+      const result = await tool.run(args as never, toolCtx);
+      deps.logger.log('info', 'tool call', { requestId: auth.requestId, sub: auth.principal.sub, tool: tool.name, ms: Math.round(performance.now() - started) });
+      return result;
+    } catch (error) {
+      deps.metrics.toolErrors += 1;
+      const result = toolError(error);
+      deps.logger.log('warn', 'tool error', { requestId: auth.requestId, sub: auth.principal.sub, tool: tool.name, error: (error as Error).name, code: (error as { code?: string }).code, message: (error as Error).message });
+      if (result) return result;
+      // A bug, not a domain failure: the client gets the request id, the log gets the details.
+      deps.logger.log('error', 'tool crashed', { requestId: auth.requestId, tool: tool.name, stack: (error as Error).stack });
+      return { isError: true, content: [{ type: 'text' as const, text: `Internal error in ${tool.name}; the server log has details under request id ${auth.requestId}.` }] };
+    }
+  }
 
   function buildServer(): McpServer {
     const server = new McpServer(SERVER_INFO, { instructions: 'Fictional stock market tools. Each tool names the OAuth scope it needs; call whoami to see yours.' });
@@ -36,25 +60,7 @@ export function createMcp(deps: McpDeps) {
         const extra = ctx.http?.authInfo?.extra as { principal: Principal; requestId: string } | undefined;
         const token = ctx.http?.authInfo?.token;
         if (!extra || !token) throw new Error('tool called without authentication (bearer middleware missing)');
-        // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
-        const missing = missingScopes(extra.principal.scopes, tool.requiredScopes);
-        if (missing.length) return { isError: true, content: [{ type: 'text' as const, text: `Tool ${tool.name} needs scope ${missing.join(' ')}.` }] };
-        const toolCtx: ToolContext = { principal: extra.principal, subjectToken: token, stock: deps.stock, logger: deps.logger, requestId: extra.requestId, now };
-        deps.metrics.toolCalls += 1;
-        const started = performance.now();
-        try {
-          const result = await tool.run(args as never, toolCtx);
-          deps.logger.log('info', 'tool call', { requestId: extra.requestId, sub: extra.principal.sub, tool: tool.name, ms: Math.round(performance.now() - started) });
-          return result;
-        } catch (error) {
-          deps.metrics.toolErrors += 1;
-          const result = toolError(error);
-          deps.logger.log('warn', 'tool error', { requestId: extra.requestId, sub: extra.principal.sub, tool: tool.name, error: (error as Error).name, code: (error as { code?: string }).code, message: (error as Error).message });
-          if (result) return result;
-          // A bug, not a domain failure: the client gets the request id, the log gets the details.
-          deps.logger.log('error', 'tool crashed', { requestId: extra.requestId, tool: tool.name, stack: (error as Error).stack });
-          return { isError: true, content: [{ type: 'text' as const, text: `Internal error in ${tool.name}; the server log has details under request id ${extra.requestId}.` }] };
-        }
+        return runTool(tool, args, extra, token);
       });
     }
     return server;
@@ -83,6 +89,23 @@ export function createMcp(deps: McpDeps) {
 
   return {
     buildServer,
+    /**
+     * The fast path: a well-formed tools/call for a known tool with valid arguments is answered here, with the
+     * result shape the SDK produces for that protocol version (a unit test compares the two byte for byte).
+     * Anything else — other methods, bad arguments, unknown tools, malformed envelopes — returns undefined and goes
+     * to the SDK, which owns every error answer.
+     */
+    async tryFast(headers: Headers, parsedBody: unknown, auth: RequestAuth): Promise<Response | undefined> {
+      const call = fastToolCall(headers, parsedBody);
+      if (!call) return undefined;
+      const args = call.tool.inputSchema.safeParse(call.arguments ?? {});
+      if (!args.success) return undefined;
+      const result = await runTool(call.tool, args.data, auth, auth.token);
+      const body = call.era === 'modern'
+        ? { result: { ...result, resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': SERVER_INFO } }, jsonrpc: '2.0', id: call.id }
+        : { result, jsonrpc: '2.0', id: call.id };
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    },
     async fetch(request: Request, auth: RequestAuth, parsedBody?: unknown): Promise<Response> {
       const authInfo = toAuthInfo(auth);
       if (await isLegacyRequest(request, parsedBody)) return legacy(request, authInfo);

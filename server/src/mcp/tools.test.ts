@@ -24,6 +24,14 @@ describe('TOOLS', () => {
     assert.deepEqual(schema.parse({ symbol: ' brk.b ' }), { symbol: 'BRK.B' });
     for (const symbol of ['', '../admin', 'ACME?x=1', 'A'.repeat(13)]) assert.equal(schema.safeParse({ symbol }).success, false, symbol);
   });
+
+  it('rejects symbols that are dot path segments (regression: ".." reached the stock API as /stocks/.. → /)', () => {
+    const schema = TOOLS_BY_NAME.get('get_stock_info')?.inputSchema;
+    assert.ok(schema);
+    for (const symbol of ['.', '..', '...', ' .. ', '.ACME', '%2e%2e']) assert.equal(schema.safeParse({ symbol }).success, false, symbol);
+    for (const symbol of ['A', 'BRK.B', 'A..']) assert.equal(schema.safeParse({ symbol }).success, true, symbol);
+    assert.equal(TOOLS_BY_NAME.get('place_order')?.inputSchema.safeParse({ symbol: '..', side: 'buy', quantity: 1 }).success, false);
+  });
 });
 
 describe('TOOLS_BY_NAME', () => {

@@ -48,7 +48,8 @@ export function toolError(error: unknown): ToolResult | undefined {
   return undefined;
 }
 
-const symbol = z.string().trim().min(1).max(12).regex(/^[A-Za-z.]+$/, 'a ticker symbol: letters and dots only').transform((s) => s.toUpperCase());
+// Starts with a letter: "." and ".." would otherwise be path segments in /stocks/<symbol> (→ /stocks/ or /).
+const symbol = z.string().trim().min(1).max(12).regex(/^[A-Za-z][A-Za-z.]*$/, 'a ticker symbol: a letter, then letters and dots').transform((s) => s.toUpperCase());
 
 interface Quote { symbol: string; name: string; price: number; currency: string; change?: number; changePercent?: number; sector?: string }
 interface Holding { symbol: string; quantity: number; averagePrice?: number; marketValue?: number }
