@@ -7,7 +7,7 @@ NODE_DIR := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 NODE := $(NODE_DIR)/node
 
-.PHONY: help install up down status test unit e2e conformance bench typecheck clean
+.PHONY: help install up down status test unit e2e conformance bench bench-smoke typecheck clean
 
 ## help: list the targets
 help:
@@ -48,6 +48,14 @@ conformance: install
 	SANDBOX_STACK="$$($(NODE) -e 'import("./stack/src/spec.ts").then(m=>console.log(JSON.stringify({provider:"native",name:"up",urls:m.urlsFor(m.DEFAULT_PORTS),ports:m.DEFAULT_PORTS})))')" \
 	  $(NODE) --test --test-reporter=spec e2e/src/conformance.test.ts
 	@cat test-results/conformance/summary.md
+
+## bench: interleaved load runs (raw Hono, SDK default, ours with/without auth and cache) on a fresh stack; writes bench/results/
+bench: install
+	$(NODE) bench/run.ts
+
+## bench-smoke: a few seconds of each bench variant (what CI runs to keep the benchmark working)
+bench-smoke: install
+	$(NODE) bench/run.ts --smoke
 
 ## typecheck: tsc over every workspace, tests included
 typecheck: install

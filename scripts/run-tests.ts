@@ -1,7 +1,7 @@
 // `make test`: type-check, unit suites, then the e2e suites against a fresh native stack on its own ports, then the
 // compose provider (skipped with one line where no Docker engine answers). Ends with "N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dockerStatus, E2E_PORTS, offsetPorts, startNative, StackError } from '../stack/src/index.ts';
@@ -64,13 +64,23 @@ async function e2eNative(): Promise<void> {
     return;
   }
   stages.push({ name: 'e2e native: stack start', seconds: Math.round(performance.now() - started) / 1000, result: `ready (${stack.notes.join('; ')})` });
+  const sandboxStack = JSON.stringify({ provider: stack.provider, name: stack.spec.name, urls: stack.urls, ports: stack.spec.ports });
   try {
-    nodeTest('e2e-native', [e2eFiles], {
-      SANDBOX_STACK: JSON.stringify({ provider: stack.provider, name: stack.spec.name, urls: stack.urls, ports: stack.spec.ports }),
-    }, ['--test-concurrency=1', '--test-timeout=180000']);
+    nodeTest('e2e-native', [e2eFiles], { SANDBOX_STACK: sandboxStack }, ['--test-concurrency=1', '--test-timeout=180000']);
+    if (!values.files || values.files === 'e2e/src/**/*.test.ts') benchSmoke(sandboxStack);
   } finally {
     await stack.stop();
   }
+}
+
+/** Not a test of speed: a few seconds of `make bench` against the e2e stack, so the benchmark keeps working. */
+function benchSmoke(sandboxStack: string): void {
+  banner('bench smoke (bench/run.ts --smoke against the e2e stack)');
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke'], { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, SANDBOX_STACK: sandboxStack } });
+  const ok = result.status === 0;
+  if (ok) totals.passed += 1; else totals.failed += 1;
+  stages.push({ name: 'bench smoke', seconds: Math.round(performance.now() - started) / 1000, result: ok ? 'ok (results in bench/results/smoke-*.json)' : `FAILED (exit ${result.status})` });
 }
 
 async function composeProvider(): Promise<void> {
@@ -109,5 +119,6 @@ if (!only || only === 'e2e') {
 banner('summary');
 for (const stage of stages) console.log(`  ${stage.name.padEnd(28)} ${String(stage.seconds).padStart(7)} s  ${stage.result}`);
 console.log(`  total ${Math.round(performance.now() - begin) / 1000} s`);
+writeFileSync(join(resultsDir, 'stages.json'), `${JSON.stringify({ finishedAt: new Date().toISOString(), stages, totals }, null, 2)}\n`);
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exitCode = totals.failed > 0 ? 1 : 0;

@@ -29,3 +29,20 @@ describe('requireScope', () => {
     assert.equal(requireScope('trade:read').name, 'requireScopeMiddleware');
   });
 });
+
+describe('requireExchangedToken verification cache', () => {
+  it('rejects a token it accepted earlier once the token has expired (the cache never outlives exp)', async () => {
+    const { Hono } = await import('hono');
+    const { createSigner, exchangedClaims, NOW, NOW_SECONDS, ISSUER, bearer } = await import('./testing.ts');
+    const signer = await createSigner();
+    let clock = NOW;
+    const app = new Hono();
+    app.use('*', requireExchangedToken({ keys: signer.keys, issuer: ISSUER, audience: 'stock-api', exchangeClientId: 'mcp-server', now: () => clock }) as never);
+    app.get('/x', (c) => c.text('ok'));
+    const token = await signer.sign(exchangedClaims({ exp: NOW_SECONDS + 60 }));
+    assert.equal((await app.request('/x', bearer(token))).status, 200);
+    assert.equal((await app.request('/x', bearer(token))).status, 200, 'second call served from the cache');
+    clock = new Date(NOW.getTime() + 120_000);
+    assert.equal((await app.request('/x', bearer(token))).status, 401);
+  });
+});

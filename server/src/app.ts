@@ -5,6 +5,7 @@ import { hostHeaderValidationResponse, originValidationResponse } from '@modelco
 import { Hono } from 'hono';
 import { readBodyLimited, BodyTooLargeError } from './body.ts';
 import { bearerAuth, type AuthVariables } from './auth/middleware.ts';
+import type { Principal } from './auth/verify.ts';
 import { authErrorResponse, type ChallengeOptions } from './auth/challenge.ts';
 import { DEFAULT_CHALLENGE_SCOPES, missingScopes, stepUpScopes } from './auth/scopes.ts';
 import type { Config } from './config.ts';
@@ -27,6 +28,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Answer plain tools/call requests without the SDK's per-request server (default on; tests compare both paths). */
   fastPath?: boolean;
+  /** Benchmarks only: skip bearer verification and run every request as this principal. Never set by main.ts. */
+  benchmarkFixedAuth?: { principal: Principal; token: string };
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {
@@ -84,13 +87,27 @@ export function createApp(deps: AppDeps) {
       try {
         c.set('body', await readBodyLimited(c.req.raw, c.env, config.MAX_BODY_BYTES));
       } catch (error) {
-        if (error instanceof BodyTooLargeError) return jsonRpcError(413, -32600, `Request body larger than ${config.MAX_BODY_BYTES} bytes.`);
+        if (error instanceof BodyTooLargeError) {
+          // The rest of the body is never read: close the connection after answering, so neither the unread bytes
+          // nor a half-drained socket spill into the client's next request on it.
+          const response = jsonRpcError(413, -32600, `Request body larger than ${config.MAX_BODY_BYTES} bytes.`);
+          response.headers.set('connection', 'close');
+          return response;
+        }
         throw error;
       }
     }
     await next();
   });
-  app.use(mcpPath, bearerAuth({ verify: { keys: keycloak.keys, issuer: config.ISSUER_URL, resource: config.resourceUrl.href, maxTokenBytes: config.MAX_TOKEN_BYTES }, challenge, logger }));
+  if (deps.benchmarkFixedAuth) {
+    // Benchmarks only (bench/servers/ours-noauth.ts): measures what token verification costs. No env var or config
+    // value reaches this; main.ts never passes it.
+    const fixed = deps.benchmarkFixedAuth;
+    logger.log('warn', 'BENCHMARK MODE: bearer verification is off; every request runs as a fixed principal');
+    app.use(mcpPath, async function benchmarkFixedAuth(c, next) { c.set('principal', fixed.principal); c.set('token', fixed.token); await next(); });
+  } else {
+    app.use(mcpPath, bearerAuth({ verify: { keys: keycloak.keys, issuer: config.ISSUER_URL, resource: config.resourceUrl.href, maxTokenBytes: config.MAX_TOKEN_BYTES }, challenge, logger }));
+  }
 
   app.all(mcpPath, async function mcpEndpoint(c) {
     const principal = c.get('principal');

@@ -20,7 +20,9 @@ export async function readBodyLimited(request: Request, env: unknown, maxBytes: 
   let size = 0;
   for await (const chunk of incoming as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) { incoming.destroy(); throw new BodyTooLargeError(`body > ${maxBytes}`); }
+    // Stop reading but keep the socket: destroying it here would drop the 413 (the client saw ECONNRESET). The 413
+    // carries Connection: close, so Node closes the connection once the answer is out.
+    if (size > maxBytes) throw new BodyTooLargeError(`body > ${maxBytes}`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

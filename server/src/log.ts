@@ -13,7 +13,31 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
-export function createLogger(level: Level | 'silent', write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+/**
+ * Writes to stdout in batches: lines are joined and flushed on the next turn of the event loop (or at 64 KB), so a
+ * busy server makes one write per batch instead of one per line. Flushes synchronously on exit.
+ */
+export function bufferedStdout(): (line: string) => void {
+  let pending: string[] = [];
+  let bytes = 0;
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const chunk = pending.join('');
+    pending = []; bytes = 0;
+    process.stdout.write(chunk);
+  };
+  process.once('exit', flush);
+  return (line) => {
+    pending.push(line);
+    bytes += line.length;
+    if (bytes >= 65_536) flush();
+    else if (!scheduled) { scheduled = true; setImmediate(flush); }
+  };
+}
+
+export function createLogger(level: Level | 'silent', write: (line: string) => void = bufferedStdout()): Logger {
   const threshold = ORDER[level];
   return {
     log(lvl, msg, fields) {

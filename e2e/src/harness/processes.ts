@@ -68,6 +68,34 @@ export function pingRedis(port = stack().ports.redis, timeoutMs = 500): Promise<
   });
 }
 
+/** Sends one inline command to the stack's Redis and returns the raw reply. */
+export function redisCommand(command: string, port = stack().ports.redis): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let reply = '';
+    socket.setTimeout(2000, () => { socket.destroy(); reject(new Error(`redis ${command}: timeout`)); });
+    socket.once('error', reject);
+    socket.once('connect', () => socket.write(`${command}\r\n`));
+    socket.on('data', (data) => {
+      reply += data.toString();
+      // Integer and bulk replies are enough here: wait briefly for the rest of a multi-packet reply.
+      setTimeout(() => { socket.destroy(); resolve(reply); }, 50);
+    });
+  });
+}
+
+export async function redisDbSize(): Promise<number> {
+  return Number(/^:(\d+)/.exec(await redisCommand('DBSIZE'))?.[1] ?? Number.NaN);
+}
+
+/** Every key and value in the stack's Redis, as text (for leak checks). */
+export async function redisDump(): Promise<string> {
+  const keys = (await redisCommand('KEYS *')).split('\r\n').filter((line) => line && !/^[*$]/.test(line));
+  let text = keys.join('\n');
+  for (const key of keys) text += `\n${await redisCommand(`GET ${key}`)}`;
+  return text;
+}
+
 /** Stops the stack's own redis-server (SIGTERM to its group) and waits until the port no longer answers. */
 export async function stopRedis(): Promise<void> {
   const pid = pidOf('redis');

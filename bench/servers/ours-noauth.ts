@@ -1,0 +1,19 @@
+// Variant 3: our server with bearer verification off (the benchmark-only switch, settable only from code), as one
+// fixed principal. Everything else — Host/Origin guard, scope gate, fast path, exchange cache, stock API — is on.
+// argv: port; env: the server's normal config plus BENCH_TOKEN (a real user token, used for the exchange).
+import { serve } from '@hono/node-server';
+import { decodeJwt } from 'jose';
+import { createApp } from '../../server/src/app.ts';
+import { loadConfig } from '../../server/src/config.ts';
+
+const token = process.env.BENCH_TOKEN ?? '';
+const claims = decodeJwt(token);
+const config = loadConfig({ ...process.env, PORT: process.argv[2] ?? '3903' });
+const { app } = createApp({
+  config,
+  benchmarkFixedAuth: {
+    token,
+    principal: { sub: String(claims.sub), username: String(claims.preferred_username), clientId: String(claims.azp), scopes: String(claims.scope).split(' '), jti: String(claims.jti), exp: Number(claims.exp), tokenHash: 'bench', tokenSha256: 'bench-fixed-principal' },
+  },
+});
+serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' });
