@@ -1,44 +1,38 @@
-// The downstream HTTP client: undici's Pool (keep-alive, HTTP/1.1 pipelining). Every tool call makes one request,
-// and on these machines node:http's client cost ~270 µs of CPU per call against ~100 µs for the rest of the call;
-// a pipelined pool writes many requests per syscall. Times out as a whole after timeoutMs.
-import { Pool, errors } from 'undici';
+// A small JSON-over-HTTP client on node:http with keep-alive. Every tool call makes one request, so its cost shows:
+// measured here (bench notes in docs/performance.md) fetch cost ~2x, undici's Pool and an HTTP/2 session about the
+// same as this (~125-140 µs of CPU per call on these machines, mostly syscalls), so no extra dependency earns it.
+// Times out as a whole (connect + response) after timeoutMs.
+import { Agent, request } from 'node:http';
 
 export interface HttpResponse { status: number; text: string }
 
 export interface HttpClient {
   send(url: URL, init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number }): Promise<HttpResponse>;
-  close(): Promise<void>;
+  close(): void;
 }
 
 export class HttpTimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
-export function createHttpClient(options: { connections?: number; pipelining?: number } = {}): HttpClient {
-  const pools = new Map<string, Pool>();
-  const pool = (origin: string) => {
-    let found = pools.get(origin);
-    if (!found) {
-      found = new Pool(origin, { connections: options.connections ?? 16, pipelining: options.pipelining ?? 8, keepAliveTimeout: 10_000 });
-      pools.set(origin, found);
-    }
-    return found;
-  };
+export function createHttpClient(maxSockets = 128): HttpClient {
+  const agent = new Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 1000 });
   return {
-    async send(url, init) {
-      try {
-        const response = await pool(url.origin).request({
-          path: url.pathname + url.search, method: init.method as 'GET', headers: init.headers, body: init.body,
-          headersTimeout: init.timeoutMs, bodyTimeout: init.timeoutMs, signal: AbortSignal.timeout(init.timeoutMs),
+    send(url, init) {
+      return new Promise<HttpResponse>((resolve, reject) => {
+        const headers: Record<string, string | number> = { ...init.headers };
+        if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+        const req = request({ agent, host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: url.port, path: url.pathname + url.search, method: init.method, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }); });
+          res.on('error', (error) => { clearTimeout(timer); reject(error); });
         });
-        return { status: response.statusCode, text: await response.body.text() };
-      } catch (error) {
-        if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') {
-          throw new HttpTimeoutError(`no answer within ${init.timeoutMs} ms`, { cause: error });
-        }
-        throw error;
-      }
+        const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`no answer within ${init.timeoutMs} ms`)), init.timeoutMs);
+        req.on('error', (error) => { clearTimeout(timer); reject(error); });
+        req.end(init.body);
+      });
     },
-    async close() { await Promise.all([...pools.values()].map((p) => p.close())); },
+    close: () => agent.destroy(),
   };
 }
