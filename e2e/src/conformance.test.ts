@@ -18,9 +18,11 @@ const MUST_PASS = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-pro
 
 interface Check { id: string; status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO'; errorMessage?: string }
 const results = new Map<string, Check[]>();
-const expected = new Set<string>((parse(readFileSync(EXPECTED_FILE, 'utf8')) as { server: string[] }).server);
+const baseline = parse(readFileSync(EXPECTED_FILE, 'utf8')) as { server: string[]; client: string[] };
+const expected = new Set<string>(baseline.server);
+const expectedClient = new Set<string>(baseline.client);
 const reasons = new Map<string, string>(readFileSync(EXPECTED_FILE, 'utf8').split('\n')
-  .map((line) => /^\s*-\s*([\w-]+)\s*#\s*(.+)$/.exec(line)).filter((m): m is RegExpExecArray => m !== null).map((m) => [m[1] as string, m[2] as string]));
+  .map((line) => /^\s*-\s*([\w/-]+)\s*#\s*(.+)$/.exec(line)).filter((m): m is RegExpExecArray => m !== null).map((m) => [m[1] as string, m[2] as string]));
 let proxy: TokenProxy;
 let exitCode: number | null = null;
 
@@ -76,4 +78,49 @@ describe('MCP conformance suite (server scenarios, via a token-injecting proxy)'
     for (const scenario of expected) assert.ok(reasons.has(scenario) || scenario.startsWith('tools-call') || scenario.startsWith('elicitation'), `no reason for ${scenario}`);
     assert.ok(!MUST_PASS.some((s) => expected.has(s)), 'a must-pass scenario is listed as an expected failure');
   });
+});
+
+describe('MCP conformance suite (client auth scenarios, our OAuth client)', () => {
+  const CLIENT_OUT = join(OUT, 'client');
+  const clientResults = new Map<string, Check[]>();
+  let clientExit: number | null = null;
+  before(async () => {
+    rmSync(CLIENT_OUT, { recursive: true, force: true });
+    mkdirSync(CLIENT_OUT, { recursive: true });
+    const cli = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
+    const command = `${process.execPath} ${join(ROOT, 'e2e', 'src', 'conformance', 'auth-client.ts')}`;
+    clientExit = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [cli, 'client', '--command', command, '--suite', 'auth', '--expected-failures', EXPECTED_FILE, '-o', CLIENT_OUT], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => { output += d; });
+      child.stderr.on('data', (d) => { output += d; });
+      child.on('close', (code) => { writeFileSync(join(CLIENT_OUT, 'conformance.log'), output); resolve(code); });
+    });
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        const full = join(dir, entry.name);
+        try { clientResults.set(`auth/${entry.name.replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, '')}`, JSON.parse(readFileSync(join(full, 'checks.json'), 'utf8')) as Check[]); } catch { walk(full); }
+      }
+    };
+    walk(join(CLIENT_OUT, 'auth'));
+    const rows = [...clientResults].sort(([a], [b]) => a.localeCompare(b)).map(([scenario, checks]) => `| ${scenario} | ${!failed(checks) ? (expectedClient.has(scenario) ? 'STALE (passes)' : 'passed') : expectedClient.has(scenario) ? 'expected failure' : 'FAILED'} | ${expectedClient.has(scenario) ? reasons.get(scenario) ?? '' : ''} |`);
+    const count = (v: string) => rows.filter((r) => r.includes(`| ${v} |`)).length;
+    const text = ['', '## Client auth scenarios (our OAuth client: SDK v2 + the suites\' provider)', '', `${count('passed')} passed, ${count('expected failure')} expected failures, ${count('FAILED')} failed.`, '', '| scenario | result | reason |', '|---|---|---|', ...rows, ''].join('\n');
+    writeFileSync(join(OUT, 'summary.md'), readFileSync(join(OUT, 'summary.md'), 'utf8') + text);
+    console.log(text);
+  });
+
+  it('runs every client auth scenario and agrees with the expected-failures baseline', () => {
+    assert.ok(clientResults.size >= 10, `only ${clientResults.size} client scenario results`);
+    assert.equal(clientExit, 0, `client baseline check failed; see ${join(CLIENT_OUT, 'conformance.log')}`);
+  });
+
+  for (const scenario of ['auth/metadata-default', 'auth/scope-from-www-authenticate', 'auth/scope-step-up', 'auth/token-endpoint-auth-none']) {
+    it(`passes ${scenario} with our client`, () => {
+      const checks = clientResults.get(scenario);
+      assert.ok(checks, `no result for ${scenario}`);
+      assert.ok(!failed(checks), JSON.stringify(checks.filter((c) => c.status !== 'SUCCESS')));
+    });
+  }
 });
