@@ -29,17 +29,27 @@ export function createMcp(deps: McpDeps) {
     // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
     const missing = missingScopes(auth.principal.scopes, tool.requiredScopes);
     if (missing.length) return { isError: true, content: [{ type: 'text' as const, text: `Tool ${tool.name} needs scope ${missing.join(' ')}.` }] };
-    const toolCtx: ToolContext = { principal: auth.principal, subjectToken: token, stock: deps.stock, logger: deps.logger, requestId: auth.requestId, now };
+    // What the log line reports about the exchange: cache hit/miss/joined and Keycloak's latency on a miss.
+    const trace: { cache?: string; exchangeMs?: number } = {};
+    const stock: StockApi = {
+      call: async (call) => {
+        const response = await deps.stock.call(call);
+        trace.cache = response.exchange.cache;
+        trace.exchangeMs = response.exchange.exchangeMs;
+        return response as never;
+      },
+    };
+    const toolCtx: ToolContext = { principal: auth.principal, subjectToken: token, stock, logger: deps.logger, requestId: auth.requestId, now };
     deps.metrics.toolCalls += 1;
     const started = performance.now();
     try {
       const result = await tool.run(args as never, toolCtx);
-      deps.logger.log('info', 'tool call', { requestId: auth.requestId, sub: auth.principal.sub, tool: tool.name, ms: Math.round(performance.now() - started) });
+      deps.logger.log('info', 'tool call', { requestId: auth.requestId, sub: auth.principal.sub, jti: auth.principal.jti, tool: tool.name, ms: Math.round(performance.now() - started), ...trace });
       return result;
     } catch (error) {
       deps.metrics.toolErrors += 1;
       const result = toolError(error);
-      deps.logger.log('warn', 'tool error', { requestId: auth.requestId, sub: auth.principal.sub, tool: tool.name, error: (error as Error).name, code: (error as { code?: string }).code, message: (error as Error).message });
+      deps.logger.log('warn', 'tool error', { requestId: auth.requestId, sub: auth.principal.sub, jti: auth.principal.jti, tool: tool.name, ...trace, error: (error as Error).name, code: (error as { code?: string }).code, message: (error as Error).message });
       if (result) return result;
       // A bug, not a domain failure: the client gets the request id, the log gets the details.
       deps.logger.log('error', 'tool crashed', { requestId: auth.requestId, tool: tool.name, stack: (error as Error).stack });
