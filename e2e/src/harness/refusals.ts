@@ -23,14 +23,14 @@ export function assertNothingLeaked(text: string, tokens: readonly string[] = []
 export interface Refusal { status: number; error?: string; description?: string; body: string; headers: Headers }
 
 /**
- * Asserts a refusal: the status, and for 401/403 a challenge with resource_metadata and scope, and the given error
+ * Asserts a refusal: the status, and for 401/403/400 invalid_request a challenge with resource_metadata and scope, and the given error
  * code (undefined: no error, as for a missing token); nothing leaked in body or challenge.
  */
 export async function assertRefused(response: Response, status: number, error: string | undefined, tokens: readonly string[] = []): Promise<Refusal> {
   const body = await response.text();
   assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${body.slice(0, 300)}`);
   const header = response.headers.get('www-authenticate') ?? '';
-  if (status === 401 || status === 403) {
+  if (status === 401 || status === 403 || (status === 400 && error === 'invalid_request')) {
     const challenge = extractWWWAuthenticateParams(response);
     assert.match(header, /^Bearer /);
     assert.equal(challenge.resourceMetadataUrl?.href, `${stack().urls.mcpOrigin}/.well-known/oauth-protected-resource/mcp`);

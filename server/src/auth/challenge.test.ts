@@ -89,10 +89,10 @@ describe('authErrorResponse', () => {
     assert.equal(params.resource_metadata, OPTIONS.resourceMetadataUrl);
   });
 
-  it('answers invalid_request with 400 and no challenge', async () => {
+  it('answers invalid_request with 400 and an RFC 6750 challenge carrying error="invalid_request"', async () => {
     const response = authErrorResponse(new AuthError('invalid_request', 'Send exactly one Authorization header.'), OPTIONS);
     assert.equal(response.status, 400);
-    assert.equal(response.headers.get('www-authenticate'), null);
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer resource_metadata="[^"]+", scope="[^"]+", error="invalid_request"/);
     assert.equal((await response.json() as { error: string }).error, 'invalid_request');
   });
 

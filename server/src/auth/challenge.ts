@@ -25,7 +25,7 @@ export function challengeHeader(error: AuthError | undefined, options: Challenge
 export function authErrorResponse(error: AuthError | undefined, options: ChallengeOptions): Response {
   const status = error?.status ?? 401;
   const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
-  if (status === 401 || status === 403) headers.set('www-authenticate', challengeHeader(error, options));
+  if (status === 400 || status === 401 || status === 403) headers.set('www-authenticate', challengeHeader(error, options));
   if (status === 503) headers.set('retry-after', '5');
   const body = error ? error.toClientObject() : { error: 'unauthorized', error_description: 'This MCP server requires an OAuth access token: follow resource_metadata in WWW-Authenticate.' };
   return new Response(JSON.stringify(body), { status, headers });
