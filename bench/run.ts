@@ -77,10 +77,10 @@ function luaScript(body: unknown, headers: Record<string, string>): string {
 }
 
 function toMs(value: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(value);
+  const m = /([\d.]+)(us|ms|s|m)\b/.exec(value);
   if (!m) return Number.NaN;
   const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n;
 }
 
 function wrk(url: string, script: string, seconds: number): Promise<LoadResult> {
@@ -92,8 +92,8 @@ function wrk(url: string, script: string, seconds: number): Promise<LoadResult> 
     child.on('error', reject);
     child.on('close', () => {
       const pct = (p: string) => toMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
-      const requests = Number(/(\d+) requests in ([\d.]+)(m?s)/.exec(out)?.[1] ?? 0);
-      const seconds = toMs(/requests in ([\d.]+(?:us|ms|s))/.exec(out)?.[1] ?? '0s') / 1000;
+      const requests = Number(/(\d+) requests in /.exec(out)?.[1] ?? 0);
+      const seconds = toMs(/requests in ([\d.]+(?:us|ms|s|m)),/.exec(out)?.[1] ?? '0s') / 1000;
       const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
       const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
       const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
