@@ -140,7 +140,7 @@ export function createExchanger(options: ExchangerOptions): Exchanger {
       const promise = exchangeAtKeycloak(request).then((token) => { remember(key, token); return token; }).finally(() => inFlight.delete(key));
       inFlight.set(key, promise);
       const token = await promise;
-      return { accessToken: token.accessToken, cache: cache.kind === 'off' ? 'off' : 'miss', exchangeMs: Math.round(performance.now() - started) };
+      return { accessToken: token.accessToken, cache: 'miss', exchangeMs: Math.round(performance.now() - started) };
     },
   };
 }
