@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import { DISCARD_LIMIT_BYTES, DISCARD_TIMEOUT_MS } from './body.ts';
-import { blockNetwork, createTestApp, mcpHeaders, type TestApp } from './testing.ts';
+import { mcpHeaders, startTestApp, type TestApp } from './testing.ts';
 
 describe('readBodyLimited (over a real connection, through the app)', () => {
   let t: TestApp;
@@ -12,9 +12,7 @@ describe('readBodyLimited (over a real connection, through the app)', () => {
   let token: string;
 
   before(async () => {
-    blockNetwork();
-    t = await createTestApp();
-    token = await t.signer.sign();
+    ({ t, token } = await startTestApp());
     server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;

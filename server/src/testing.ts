@@ -280,3 +280,18 @@ export function parseChallenge(header: string | null): Record<string, string> {
   for (const match of header.matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) params[match[1] as string] = (match[2] as string).replace(/\\(.)/g, '$1');
   return params;
 }
+
+/** The usual fixture: network blocked, a test app, a signed user token. Pair with stopTestApp in `after`. */
+export async function startTestApp(options: Parameters<typeof createTestApp>[0] = {}): Promise<{ t: TestApp; token: string }> {
+  blockNetwork();
+  const t = await createTestApp(options);
+  return { t, token: await t.signer.sign() };
+}
+
+/** Closes the app after checking that no log line of the whole suite held a token. */
+export async function stopTestApp(t: TestApp | undefined): Promise<void> {
+  if (!t) return;
+  const leaked = linesWithTokens(t.lines);
+  await t.close();
+  if (leaked.length) throw new Error(`log lines contain tokens: ${leaked.length}`);
+}

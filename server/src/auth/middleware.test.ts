@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createLogger } from '../log.ts';
 import {
-  blockNetwork, captureLogs, createTestApp, ISSUER, legacyRequest, linesWithTokens, mcpHeaders, parseChallenge, RESOURCE, rpc, userClaims,
+  captureLogs, ISSUER, legacyRequest, mcpHeaders, parseChallenge, RESOURCE, rpc, startTestApp, stopTestApp, userClaims,
   type TestApp,
 } from '../testing.ts';
 import { bearerAuth, type AuthVariables } from './middleware.ts';
@@ -19,14 +19,9 @@ describe('bearerAuth', () => {
   let token: string;
 
   before(async () => {
-    blockNetwork();
-    t = await createTestApp();
-    token = await t.signer.sign();
+    ({ t, token } = await startTestApp());
   });
-  after(async () => {
-    assert.deepEqual(linesWithTokens(t.lines), []);
-    await t.close();
-  });
+  after(() => stopTestApp(t));
 
   const post = (headers: Record<string, string>, url = RESOURCE) =>
     t.app.request(new Request(url, { method: 'POST', headers: { ...mcpHeaders({ headers: { 'mcp-protocol-version': '2025-11-25' } }), ...headers }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) }));

@@ -7,7 +7,7 @@ import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
-  ALICE, blockNetwork, createTestApp, LEGACY_VERSION, legacyRequest, linesWithTokens, mcpHeaders, MODERN_VERSION, modernRequest, NOW, RESOURCE, rpc,
+  ALICE, LEGACY_VERSION, legacyRequest, mcpHeaders, MODERN_VERSION, modernRequest, NOW, RESOURCE, rpc, startTestApp, stopTestApp,
   type TestApp, type ToolCallResult,
 } from '../testing.ts';
 import { SERVER_INFO, toAuthInfo } from './handler.ts';
@@ -60,14 +60,9 @@ describe('createMcp', () => {
   let token: string;
 
   before(async () => {
-    blockNetwork();
-    t = await createTestApp();
-    token = await t.signer.sign();
+    ({ t, token } = await startTestApp());
   });
-  after(async () => {
-    assert.deepEqual(linesWithTokens(t.lines), []);
-    await t.close();
-  });
+  after(() => stopTestApp(t));
 
   it('registers every tool definition', () => {
     assert.deepEqual(TOOLS.map((tool) => tool.name), TOOL_NAMES);
