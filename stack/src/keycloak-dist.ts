@@ -1,6 +1,6 @@
 // Fetch the Keycloak server distribution once per version into the cache, verify it, unpack it and pre-build it.
 // Order: Maven (`mvn dependency:copy`, uses the user's configured repositories) when `mvn` is on PATH, else HTTPS
-// from Maven Central. Either way the archive's SHA-1 must match keycloak/version.json.
+// from Maven Central (or the mirror in SANDBOX_MAVEN_REPO). Either way the archive's SHA-1 must match keycloak/version.json.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,11 @@ import { pins } from './versions.ts';
 
 const GROUP_PATH = 'org/keycloak/keycloak-quarkus-dist';
 export const MAVEN_CENTRAL = 'https://repo1.maven.org/maven2';
+
+/** The Maven repository the HTTPS path downloads from: SANDBOX_MAVEN_REPO (a mirror, or a local server in tests), else Central. */
+export function mavenRepo(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.SANDBOX_MAVEN_REPO || MAVEN_CENTRAL).replace(/\/+$/, '');
+}
 
 /** Options baked into the cached build so every run can `start --optimized` (no 35 s re-augmentation per run). */
 export const KEYCLOAK_BUILD_OPTIONS = ['--db=dev-mem', '--health-enabled=true', '--cache=local'];
@@ -38,20 +43,34 @@ async function downloadViaMaven(version: string, dir: string): Promise<string | 
   return result.status === 0 && existsSync(file) ? file : undefined;
 }
 
+/** "fetch failed" alone says nothing; undici keeps the reason (ECONNREFUSED, ENOTFOUND, …) in `cause`. */
+function fetchFailure(error: unknown): string {
+  const err = error as Error & { cause?: { code?: string; message?: string } };
+  const reason = err.cause?.code ?? err.cause?.message;
+  return reason ? `${err.message} (${reason})` : err.message;
+}
+
 async function downloadViaHttps(version: string, dir: string, log: Log): Promise<string> {
-  const url = `${MAVEN_CENTRAL}/${GROUP_PATH}/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
+  const repo = mavenRepo();
+  const url = distributionUrl(version);
   log(`downloading ${url}`);
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(10 * 60_000) });
   } catch (cause) {
-    throw new StackError('download_failed', `Could not download Keycloak ${version} from ${url}: ${(cause as Error).message}`, 'check network access to Maven Central (or a proxy), or place the archive in the cache directory by hand', { cause });
+    throw new StackError('download_failed', `Could not download Keycloak ${version} from ${url}: ${fetchFailure(cause)}`, `check network access to ${repo} (or a proxy), or set SANDBOX_MAVEN_REPO to a Maven mirror you can reach; with mvn on PATH, its configured repositories are tried first`, { cause });
   }
   if (!response.ok) {
-    throw new StackError('download_failed', `Downloading Keycloak ${version} failed: HTTP ${response.status} from ${url}`, `check that version ${version} exists on Maven Central and keycloak/version.json is right`);
+    throw new StackError('download_failed', `Downloading Keycloak ${version} failed: HTTP ${response.status} from ${url}`, `check that ${repo}/${GROUP_PATH}/${version}/ exists (keycloak/version.json pins ${version}); if you use a mirror, check SANDBOX_MAVEN_REPO`);
+  }
+  let body: ArrayBuffer;
+  try {
+    body = await response.arrayBuffer();
+  } catch (cause) {
+    throw new StackError('download_failed', `Downloading Keycloak ${version} from ${url} broke off: ${fetchFailure(cause)}`, `retry; if it keeps failing, check network access to ${repo} (or a proxy), or set SANDBOX_MAVEN_REPO to a Maven mirror you can reach`, { cause });
   }
   const file = join(dir, `keycloak-quarkus-dist-${version}.tar.gz`);
-  await writeFile(file, Buffer.from(await response.arrayBuffer()));
+  await writeFile(file, Buffer.from(body));
   return file;
 }
 
@@ -95,5 +114,5 @@ export function isCached(): boolean {
 
 // Exported for the docs test: the same URL the HTTPS fallback uses.
 export function distributionUrl(version = pins.keycloak): string {
-  return `${MAVEN_CENTRAL}/${GROUP_PATH}/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
+  return `${mavenRepo()}/${GROUP_PATH}/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
 }
