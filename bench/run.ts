@@ -9,6 +9,10 @@ import { parseArgs } from 'node:util';
 import * as oidc from 'openid-client';
 import { E2E_PORTS, MCP_SERVER_CLIENT, offsetPorts, startNative, type RunningStack, type StackUrls } from '../stack/src/index.ts';
 import { repoRoot } from '../stack/src/paths.ts';
+import { stackSettings } from '../stack/src/settings.ts';
+import { adminApi, userToken } from '../e2e/src/harness/keycloak.ts';
+import { harnessSettings } from '../e2e/src/harness/settings.ts';
+import { useStack } from '../e2e/src/harness/stack.ts';
 import { writeReport } from './report.ts';
 
 const { values } = parseArgs({ options: {
@@ -28,14 +32,12 @@ const log = (line: string) => console.log(line);
 interface StackInfo { urls: StackUrls; name: string; stop?: () => Promise<void> }
 
 async function stackUnderBench(): Promise<StackInfo> {
-  if (process.env.SANDBOX_STACK) {
-    const given = JSON.parse(process.env.SANDBOX_STACK) as { urls: StackUrls; name: string };
-    return { urls: given.urls, name: given.name };
-  }
+  const given = harnessSettings.SANDBOX_STACK;
+  if (given) return { urls: given.urls, name: given.name };
   const started = performance.now();
   const stack: RunningStack = await startNative({ name: 'bench', ports: offsetPorts(E2E_PORTS, 500) }, log);
   log(`stack ready in ${Math.round(performance.now() - started) / 1000} s`);
-  process.env.SANDBOX_STACK = JSON.stringify({ provider: 'native', name: 'bench', urls: stack.urls, ports: stack.spec.ports });
+  useStack({ provider: 'native', name: 'bench', urls: stack.urls, ports: stack.spec.ports });
   return { urls: stack.urls, name: 'bench', stop: () => stack.stop() };
 }
 
@@ -54,7 +56,7 @@ function memoryKb(pid: number): { rss: number; peak: number } {
 async function startServer(name: string, script: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
   const logFile = join(repoRoot, '.run', 'bench-logs');
   mkdirSync(logFile, { recursive: true });
-  const child = spawn(node, [join(repoRoot, script), String(port)], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(node, [join(repoRoot, script), String(port)], { env: { ...stackSettings().env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 100; i += 1) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', body: '{}' }));
@@ -117,12 +119,11 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const stack = await stackUnderBench();
   const urls = stack.urls;
-  const { adminApi, userToken, decodeClaims } = await import('../e2e/src/harness/keycloak.ts');
   // Long-lived user tokens for the run (the realm default is 5 min; a full bench takes longer).
   const realm = await adminApi('', { method: 'PUT', body: JSON.stringify({ accessTokenLifespan: 3600 }) });
   if (!realm.ok) throw new Error(`could not raise the token lifespan: ${realm.status}`);
   const token = await userToken('alice', 'mcp:tools trade:read portfolio:read');
-  const base = 3950 + (Number(process.env.BENCH_PORT_OFFSET ?? 0));
+  const base = 3950 + harnessSettings.BENCH_PORT_OFFSET;
   const serverEnv = {
     ISSUER_URL: urls.issuer, MCP_RESOURCE_URL: urls.mcp, STOCK_API_URL: urls.stockApi, REDIS_URL: urls.redis,
     REDIS_KEY_PREFIX: `mcp:bench-${process.pid}:`, LOG_LEVEL: 'info', HOST: '127.0.0.1',
@@ -227,7 +228,6 @@ async function main(): Promise<void> {
       startedAt: startedAt.toISOString(), smoke, machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
       settings: { rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, soakSeconds: SOAK, loadGenerator: 'wrk -t2 on loopback' },
       variants: summary, ratios, goal, soak, keycloakExchangeLatency: exchangeLatency, testStages,
-      stackStartup: process.env.BENCH_STACK_TIMINGS ? JSON.parse(process.env.BENCH_STACK_TIMINGS) : undefined,
     };
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     const outDir = join(repoRoot, 'bench', 'results');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dockerStatus, E2E_PORTS, offsetPorts, startNative, StackError } from '../stack/src/index.ts';
 import { repoRoot } from '../stack/src/paths.ts';
+import { stackSettings } from '../stack/src/settings.ts';
 
 const { values } = parseArgs({ options: {
   only: { type: 'string' },
@@ -34,7 +35,7 @@ function nodeTest(stage: string, files: string[], env: Record<string, string> = 
     '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${join(repoRoot, 'scripts', 'test-reporter.ts')}`, `--test-reporter-destination=${countsFile}`,
     ...extra, ...files,
-  ], { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } });
+  ], { cwd: repoRoot, stdio: 'inherit', env: { ...stackSettings().env, ...env } });
   let counts = { passed: 0, failed: 0, skipped: 0 };
   try { counts = JSON.parse(readFileSync(countsFile, 'utf8')); } catch { counts.failed = 1; console.log(`(${stage}: the test runner produced no counts; exit ${result.status})`); }
   if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
@@ -77,7 +78,7 @@ async function e2eNative(): Promise<void> {
 function benchSmoke(sandboxStack: string): void {
   banner('bench smoke (bench/run.ts --smoke against the e2e stack)');
   const started = performance.now();
-  const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke'], { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, SANDBOX_STACK: sandboxStack } });
+  const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke'], { cwd: repoRoot, stdio: 'inherit', env: { ...stackSettings().env, SANDBOX_STACK: sandboxStack } });
   const ok = result.status === 0;
   if (ok) totals.passed += 1; else totals.failed += 1;
   stages.push({ name: 'bench smoke', seconds: Math.round(performance.now() - started) / 1000, result: ok ? 'ok (results in bench/results/smoke-*.json)' : `FAILED (exit ${result.status})` });

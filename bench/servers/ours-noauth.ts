@@ -3,12 +3,15 @@
 // argv: port; env: the server's normal config plus BENCH_TOKEN (a real user token, used for the exchange).
 import { serve } from '@hono/node-server';
 import { decodeJwt } from 'jose';
+import { z } from 'zod';
 import { createApp } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config.ts';
 
-const token = process.env.BENCH_TOKEN ?? '';
+// The entry point reads its environment once, as server/src/main.ts does.
+const env = process.env;
+const token = z.string({ error: '"BENCH_TOKEN" must be a user access token' }).min(20, '"BENCH_TOKEN" must be a user access token').parse(env.BENCH_TOKEN);
 const claims = decodeJwt(token);
-const config = loadConfig({ ...process.env, PORT: process.argv[2] ?? '3903' });
+const config = loadConfig({ ...env, PORT: process.argv[2] ?? '3903' });
 const { app } = createApp({
   config,
   benchmarkFixedAuth: {

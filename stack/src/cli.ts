@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { dockerStatus } from './docker.ts';
 import { StackError } from './errors.ts';
+import { stackSettings } from './settings.ts';
 import { findJava } from './java.ts';
 import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { readState, startNative, stopNative } from './native.ts';
@@ -10,7 +11,7 @@ import { ADMIN, DEFAULT_PORTS, PUBLIC_CLIENT_ID, SANDBOX_USERS, type RunningStac
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { provider: { type: 'string', default: process.env.STACK_PROVIDER ?? 'auto' }, name: { type: 'string', default: 'up' } },
+  options: { provider: { type: 'string' }, name: { type: 'string', default: 'up' } },
 });
 const command = positionals[0] ?? 'help';
 const log = (line: string) => console.log(line);
@@ -40,7 +41,7 @@ ${SANDBOX_USERS.map((user) => `    ${user.username.padEnd(6)} / ${user.password.
 async function main(): Promise<void> {
   switch (command) {
     case 'up': {
-      let provider = values.provider;
+      let provider = values.provider ?? stackSettings().provider;
       if (provider === 'auto') {
         const docker = dockerStatus();
         provider = docker.available ? 'compose' : 'native';

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackError } from './errors.ts';
+import { stackSettings } from './settings.ts';
 
 export interface JavaRuntime { path: string; major: number; source: string }
 
@@ -15,7 +16,7 @@ export interface FindJavaOptions {
 }
 
 /** Runs `java -version`; a bare `java` is looked up on `env.PATH`. Undefined when it does not run or says no version. */
-export function javaMajor(javaPath: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function javaMajor(javaPath: string, env: Readonly<Record<string, string | undefined>> = stackSettings().env): number | undefined {
   // `java -version` prints to stderr.
   const result = spawnSync(javaPath, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env, timeout: 15_000 });
   if (result.error || result.status !== 0) return undefined;
@@ -30,7 +31,7 @@ export function parseMajor(text: string): number | undefined {
   return first === 1 ? Number(match[2]) : first;
 }
 
-export function findJava(env: NodeJS.ProcessEnv = process.env, options: FindJavaOptions = {}): JavaRuntime {
+export function findJava(env: Readonly<Record<string, string | undefined>> = stackSettings().env, options: FindJavaOptions = {}): JavaRuntime {
   const jvmDir = options.jvmDir ?? '/usr/lib/jvm';
   const candidates: Array<{ path: string; source: string }> = [];
   if (env.JAVA) candidates.push({ path: env.JAVA, source: '$JAVA' });

@@ -1,5 +1,6 @@
-// A failed Keycloak download gets one clear StackError with the fix. No internet: SANDBOX_MAVEN_REPO points the HTTPS
-// path at a node:http server on 127.0.0.1, SANDBOX_FETCH_VIA=https keeps Maven out, SANDBOX_CACHE_DIR is a temp dir.
+// A failed Keycloak download gets one clear StackError with the fix. No internet: the settings (SANDBOX_MAVEN_REPO)
+// point the HTTPS path at a node:http server on 127.0.0.1, SANDBOX_FETCH_VIA=https keeps Maven out, and
+// SANDBOX_CACHE_DIR is a temp dir — passed to ensureKeycloakDist, never written into process.env.
 // Every case fails before the unpack/build step, so no Keycloak is ever built or started.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -11,16 +12,16 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { StackError } from './errors.ts';
 import type { JavaRuntime } from './java.ts';
-import { distributionUrl, ensureKeycloakDist, MAVEN_CENTRAL, mavenRepo } from './keycloak-dist.ts';
+import { distributionUrl, ensureKeycloakDist, MAVEN_CENTRAL } from './keycloak-dist.ts';
+import { loadStackSettings, type StackSettings } from './settings.ts';
 import { pins } from './versions.ts';
 
-const ENV_KEYS = ['SANDBOX_MAVEN_REPO', 'SANDBOX_CACHE_DIR', 'SANDBOX_FETCH_VIA'] as const;
 const ARTIFACT_PATH = `/maven2/org/keycloak/keycloak-quarkus-dist/${pins.keycloak}/keycloak-quarkus-dist-${pins.keycloak}.tar.gz`;
 /** Never run: every case here must fail before `kc.sh build`. */
 const DUMMY_JAVA: JavaRuntime = { path: '/nonexistent/java', major: 17, source: 'test' };
 
-let savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>>;
 let cache: string;
+let settings: StackSettings;
 let handler: (request: IncomingMessage, response: ServerResponse) => void;
 let requested: string[];
 let server: Server;
@@ -45,16 +46,11 @@ before(async () => {
 after(() => { server.closeAllConnections(); server.close(); });
 
 beforeEach(() => {
-  savedEnv = Object.fromEntries(ENV_KEYS.flatMap((key) => (process.env[key] === undefined ? [] : [[key, process.env[key]]])));
   cache = mkdtempSync(join(tmpdir(), 'keycloak-dist-test-'));
   requested = [];
-  process.env.SANDBOX_MAVEN_REPO = repo;
-  process.env.SANDBOX_CACHE_DIR = cache;
-  process.env.SANDBOX_FETCH_VIA = 'https';
+  settings = loadStackSettings({ SANDBOX_MAVEN_REPO: repo, SANDBOX_CACHE_DIR: cache, SANDBOX_FETCH_VIA: 'https' });
 });
 afterEach(() => {
-  for (const key of ENV_KEYS) delete process.env[key];
-  Object.assign(process.env, savedEnv);
   rmSync(cache, { recursive: true, force: true });
 });
 
@@ -64,20 +60,34 @@ function cacheFiles(): string[] {
   return existsSync(root) ? readdirSync(root) : [];
 }
 
-describe('mavenRepo', () => {
-  it('defaults to Maven Central', () => {
-    assert.equal(mavenRepo({}), MAVEN_CENTRAL);
+describe('loadStackSettings', () => {
+  it('defaults the Maven repository to Central', () => {
+    assert.equal(loadStackSettings({}).mavenRepo, MAVEN_CENTRAL);
     assert.equal(MAVEN_CENTRAL, 'https://repo1.maven.org/maven2');
   });
 
   it('takes SANDBOX_MAVEN_REPO without its trailing slash', () => {
-    assert.equal(mavenRepo({ SANDBOX_MAVEN_REPO: 'https://mirror.example/maven2/' }), 'https://mirror.example/maven2');
+    assert.equal(loadStackSettings({ SANDBOX_MAVEN_REPO: 'https://mirror.example/maven2/' }).mavenRepo, 'https://mirror.example/maven2');
+  });
+
+  it('rejects a bad value naming the variable', () => {
+    assert.throws(() => loadStackSettings({ STACK_READY_TIMEOUT_S: 'soon' }), (error: unknown) => error instanceof StackError && error.code === 'bad_config' && /STACK_READY_TIMEOUT_S/.test(error.message));
+    assert.throws(() => loadStackSettings({ SANDBOX_FETCH_VIA: 'ftp' }), /SANDBOX_FETCH_VIA/);
+    assert.throws(() => loadStackSettings({ SANDBOX_MAVEN_REPO: 'repo.example' }), /SANDBOX_MAVEN_REPO/);
+  });
+
+  it('treats empty values as unset and reads the ready timeout in seconds', () => {
+    const s = loadStackSettings({ SANDBOX_MAVEN_REPO: '', STACK_READY_TIMEOUT_S: '400', HOME: '/h' });
+    assert.equal(s.mavenRepo, MAVEN_CENTRAL);
+    assert.equal(s.readyTimeoutMs, 400_000);
+    assert.equal(loadStackSettings({ SANDBOX_CACHE_DIR: '/tmp/c' }).cacheDir, '/tmp/c');
+    assert.equal(loadStackSettings({ XDG_CACHE_HOME: '/x' }).cacheDir, '/x/mcp-keycloak-sandbox');
   });
 });
 
 describe('distributionUrl', () => {
   it('builds the artifact URL under the configured repository', () => {
-    assert.equal(distributionUrl('26.0.0'), `${repo}/org/keycloak/keycloak-quarkus-dist/26.0.0/keycloak-quarkus-dist-26.0.0.tar.gz`);
+    assert.equal(distributionUrl('26.0.0', settings), `${repo}/org/keycloak/keycloak-quarkus-dist/26.0.0/keycloak-quarkus-dist-26.0.0.tar.gz`);
   });
 });
 
@@ -85,7 +95,7 @@ describe('ensureKeycloakDist', () => {
   it('throws download_failed naming the URL when the repository answers 404', async () => {
     handler = (_request, response) => { response.writeHead(404).end('Not Found'); };
     const lines: string[] = [];
-    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, (line) => lines.push(line)), (error: unknown) => {
+    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, (line) => lines.push(line), settings), (error: unknown) => {
       assert.ok(error instanceof StackError);
       assert.equal(error.code, 'download_failed');
       assert.equal(error.message, `Downloading Keycloak ${pins.keycloak} failed: HTTP 404 from ${repo}${ARTIFACT_PATH.slice('/maven2'.length)}`);
@@ -101,8 +111,7 @@ describe('ensureKeycloakDist', () => {
 
   it('throws download_failed with the reason when the connection is refused', async () => {
     const refused = `http://127.0.0.1:${await closedPort()}/maven2`;
-    process.env.SANDBOX_MAVEN_REPO = refused;
-    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA), (error: unknown) => {
+    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, () => {}, loadStackSettings({ SANDBOX_MAVEN_REPO: refused, SANDBOX_CACHE_DIR: cache, SANDBOX_FETCH_VIA: 'https' })), (error: unknown) => {
       assert.ok(error instanceof StackError);
       assert.equal(error.code, 'download_failed');
       assert.ok(error.message.startsWith(`Could not download Keycloak ${pins.keycloak} from ${refused}/org/keycloak/`), error.message);
@@ -119,7 +128,7 @@ describe('ensureKeycloakDist', () => {
       response.writeHead(200, { 'content-length': '1000000' });
       response.write(Buffer.alloc(1000), () => response.destroy());
     };
-    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA), (error: unknown) => {
+    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, () => {}, settings), (error: unknown) => {
       assert.ok(error instanceof StackError);
       assert.equal(error.code, 'download_failed');
       assert.match(error.message, /broke off/);
@@ -131,7 +140,7 @@ describe('ensureKeycloakDist', () => {
 
   it('throws checksum_mismatch and deletes the archive when its SHA-1 is not the pinned one', async () => {
     handler = (_request, response) => { response.writeHead(200, { 'content-type': 'application/gzip' }).end('not a keycloak archive'); };
-    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA), (error: unknown) => {
+    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, () => {}, settings), (error: unknown) => {
       assert.ok(error instanceof StackError);
       assert.equal(error.code, 'checksum_mismatch');
       // SHA-1 of the 22 bytes the server sent.

@@ -8,16 +8,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StackError } from './errors.ts';
 import type { JavaRuntime } from './java.ts';
-import { cacheDir } from './paths.ts';
+import { MAVEN_CENTRAL, stackSettings, type StackSettings } from './settings.ts';
 import { pins } from './versions.ts';
 
 const GROUP_PATH = 'org/keycloak/keycloak-quarkus-dist';
-export const MAVEN_CENTRAL = 'https://repo1.maven.org/maven2';
-
-/** The Maven repository the HTTPS path downloads from: SANDBOX_MAVEN_REPO (a mirror, or a local server in tests), else Central. */
-export function mavenRepo(env: NodeJS.ProcessEnv = process.env): string {
-  return (env.SANDBOX_MAVEN_REPO || MAVEN_CENTRAL).replace(/\/+$/, '');
-}
+export { MAVEN_CENTRAL };
 
 /** Options baked into the cached build so every run can `start --optimized` (no 35 s re-augmentation per run). */
 export const KEYCLOAK_BUILD_OPTIONS = ['--db=dev-mem', '--health-enabled=true', '--cache=local'];
@@ -50,9 +45,9 @@ function fetchFailure(error: unknown): string {
   return reason ? `${err.message} (${reason})` : err.message;
 }
 
-async function downloadViaHttps(version: string, dir: string, log: Log): Promise<string> {
-  const repo = mavenRepo();
-  const url = distributionUrl(version);
+async function downloadViaHttps(version: string, dir: string, log: Log, settings: StackSettings): Promise<string> {
+  const repo = settings.mavenRepo;
+  const url = distributionUrl(version, settings);
   log(`downloading ${url}`);
   let response: Response;
   try {
@@ -75,9 +70,9 @@ async function downloadViaHttps(version: string, dir: string, log: Log): Promise
 }
 
 /** Returns the path of a verified, unpacked, pre-built Keycloak home for the pinned version. */
-export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {}): Promise<KeycloakDist> {
+export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {}, settings: StackSettings = stackSettings()): Promise<KeycloakDist> {
   const version = pins.keycloak;
-  const root = join(cacheDir(), `keycloak-${version}`);
+  const root = join(settings.cacheDir, `keycloak-${version}`);
   const home = join(root, `keycloak-${version}`);
   const marker = join(root, '.built');
   if (existsSync(marker)) return { home, version, fetchedNow: false };
@@ -87,8 +82,8 @@ export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {})
   log(`Keycloak ${version} is not cached yet; fetching it into ${root}`);
   // SANDBOX_FETCH_VIA=https skips Maven (for machines whose Maven has no route to Central, and to test the fallback).
   let via = 'maven';
-  let archive = process.env.SANDBOX_FETCH_VIA === 'https' ? undefined : await downloadViaMaven(version, root);
-  if (!archive) { via = 'https'; archive = await downloadViaHttps(version, root, log); }
+  let archive = settings.fetchVia === 'https' ? undefined : await downloadViaMaven(version, root);
+  if (!archive) { via = 'https'; archive = await downloadViaHttps(version, root, log, settings); }
   const actual = await sha1(archive);
   if (actual !== pins.sha1) {
     rmSync(archive, { force: true });
@@ -100,7 +95,7 @@ export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {})
   rmSync(archive, { force: true });
 
   log(`pre-building Keycloak (${KEYCLOAK_BUILD_OPTIONS.join(' ')}) with Java ${java.major}; about 30-60 s, once per version`);
-  const build = spawnSync(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], { encoding: 'utf8', env: { ...process.env, JAVA: java.path } });
+  const build = spawnSync(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], { encoding: 'utf8', env: { ...settings.env, JAVA: java.path } });
   if (build.status !== 0) {
     throw new StackError('service_failed', `kc.sh build failed:\n${build.stdout.slice(-2000)}${build.stderr.slice(-2000)}`, `delete ${root} and retry; if it persists, try another JDK via JAVA_HOME`);
   }
@@ -108,11 +103,11 @@ export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {})
   return { home, version, fetchedNow: true, via };
 }
 
-export function isCached(): boolean {
-  return existsSync(join(cacheDir(), `keycloak-${pins.keycloak}`, '.built'));
+export function isCached(settings: StackSettings = stackSettings()): boolean {
+  return existsSync(join(settings.cacheDir, `keycloak-${pins.keycloak}`, '.built'));
 }
 
 // Exported for the docs test: the same URL the HTTPS fallback uses.
-export function distributionUrl(version = pins.keycloak): string {
-  return `${mavenRepo()}/${GROUP_PATH}/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
+export function distributionUrl(version = pins.keycloak, settings: StackSettings = stackSettings()): string {
+  return `${settings.mavenRepo}/${GROUP_PATH}/${version}/keycloak-quarkus-dist-${version}.tar.gz`;
 }

@@ -11,6 +11,7 @@ import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { realmFile, repoRoot, runDir } from './paths.ts';
 import { assertPortsFree } from './ports.ts';
 import { pingRedis } from './redis.ts';
+import { stackSettings } from './settings.ts';
 import { ADMIN, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE, urlsFor, type RunningStack, type ServiceName, type StackSpec } from './spec.ts';
 import { waitForHttp } from './wait.ts';
 
@@ -20,9 +21,6 @@ interface StateFile { provider: 'native'; spec: StackSpec; startedAt: string; pr
 type Log = (line: string) => void;
 const ALL: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server'];
 
-function readyTimeoutMs(): number {
-  return Number(process.env.STACK_READY_TIMEOUT_S ?? 240) * 1000;
-}
 
 function tail(file: string, lines = 25): string {
   if (!existsSync(file)) return '(no log)';
@@ -36,7 +34,7 @@ function alive(pid: number): boolean {
 function startProcess(dir: string, service: ServiceName, command: string, args: string[], env: Record<string, string>): ProcessRecord {
   const log = join(dir, 'logs', `${service}.log`);
   const fd = openSync(log, 'a');
-  const child = spawn(command, args, { cwd: repoRoot, detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  const child = spawn(command, args, { cwd: repoRoot, detached: true, stdio: ['ignore', fd, fd], env: { ...stackSettings().env, ...env } });
   closeSync(fd);
   if (child.pid === undefined) throw new StackError('service_failed', `Could not start ${service} (${command})`, `check that ${command} exists and is executable`);
   child.unref();
@@ -173,7 +171,7 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
       const kcLog = join(dir, 'logs', 'keycloak.log');
       const pid = keycloakPid;
       waits.push(waitForHttp({
-        url: `${urls.keycloakManagement}/health/ready`, service: 'keycloak', timeoutMs: readyTimeoutMs(),
+        url: `${urls.keycloakManagement}/health/ready`, service: 'keycloak', timeoutMs: stackSettings().readyTimeoutMs,
         isAlive: () => alive(pid), logTail: () => tail(kcLog), progress: log,
       }).then(async (seconds) => {
         timings.keycloak = seconds;

@@ -6,9 +6,10 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SANDBOX_USERS } from '@sandbox/stack';
+import { harnessSettings } from './settings.ts';
 
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-results', 'browser');
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH = harnessSettings.CHROMIUM_PATH;
 /** Flags that work as root on these machines without network beyond loopback (../shared/DESIGN.md). */
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 

@@ -1,14 +1,16 @@
-// The running stack under test, handed over by scripts/run-tests.ts (SANDBOX_STACK), whatever the provider.
-import type { StackPorts, StackUrls } from '@sandbox/stack';
+// The running stack under test, handed over by scripts/run-tests.ts (SANDBOX_STACK), whatever the provider; a
+// process that starts its own stack (the bench) registers it with useStack().
+import { harnessSettings, type StackUnderTest } from './settings.ts';
 
-export interface StackUnderTest { provider: 'native' | 'compose'; name: string; urls: StackUrls; ports: StackPorts }
+export type { StackUnderTest };
 
-let cached: StackUnderTest | undefined;
+let current: StackUnderTest | undefined = harnessSettings.SANDBOX_STACK;
+
+export function useStack(given: StackUnderTest): void {
+  current = given;
+}
 
 export function stack(): StackUnderTest {
-  if (cached) return cached;
-  const raw = process.env.SANDBOX_STACK;
-  if (!raw) throw new Error('SANDBOX_STACK is not set: run the e2e suites through `make e2e` (scripts/run-tests.ts starts the stack)');
-  cached = JSON.parse(raw) as StackUnderTest;
-  return cached;
+  if (!current) throw new Error('SANDBOX_STACK is not set: run the e2e suites through `make e2e` (scripts/run-tests.ts starts the stack)');
+  return current;
 }
