@@ -66,6 +66,17 @@ before(async () => {
   await ensureHarnessClient('e2e-no-sub', { defaultClientScopes: ['profile', 'mcp:tools'], optionalClientScopes: [] });
 });
 
+
+/** A data tool called with a token Keycloak no longer accepts: a clear tool error from the failed exchange, nothing leaked. */
+async function assertExchangeRefused(token: string): Promise<void> {
+  const portfolio = await callMcp(token, PORTFOLIO);
+  assert.equal(portfolio.status, 200);
+  assert.equal(portfolio.body.result?.isError, true);
+  assert.equal(portfolio.body.result?.structuredContent?.error, 'subject_token_invalid');
+  assert.match(toolText(portfolio), /no longer accepts your access token.*Sign in again/s);
+  assertNothingLeaked(portfolio.text, [token]);
+}
+
 describe('security: how a token may be sent', () => {
   it('answers no token with 401 and a bare challenge (no error code)', async () => {
     const refusal = await assertRefused(await post(), 401, undefined);
@@ -287,12 +298,7 @@ describe('security: what the server cannot know without asking Keycloak', () => 
       const who = await callMcp(token, WHOAMI);
       assert.equal(who.status, 200, 'the server validates JWTs locally: a disabled client is invisible to it');
       assert.equal(who.body.result?.structuredContent?.clientId, 'e2e-disable-me');
-      const portfolio = await callMcp(token, PORTFOLIO);
-      assert.equal(portfolio.status, 200);
-      assert.equal(portfolio.body.result?.isError, true);
-      assert.equal(portfolio.body.result?.structuredContent?.error, 'subject_token_invalid');
-      assert.match(toolText(portfolio), /no longer accepts your access token/);
-      assertNothingLeaked(portfolio.text, [token]);
+      await assertExchangeRefused(token);
     } finally {
       await adminApi(`/clients/${id}`, { method: 'DELETE' });
     }
@@ -305,12 +311,7 @@ describe('security: what the server cannot know without asking Keycloak', () => 
     const who = await callMcp(token, WHOAMI);
     assert.equal(who.status, 200, 'no introspection: the JWT stays valid at the MCP server until exp');
     assert.equal(who.body.result?.structuredContent?.username, 'bob');
-    const portfolio = await callMcp(token, PORTFOLIO);
-    assert.equal(portfolio.status, 200);
-    assert.equal(portfolio.body.result?.isError, true);
-    assert.equal(portfolio.body.result?.structuredContent?.error, 'subject_token_invalid');
-    assert.match(toolText(portfolio), /Sign in again/);
-    assertNothingLeaked(portfolio.text, [token]);
+    await assertExchangeRefused(token);
     // A new login works at once.
     const again = await callMcp(await trackedUserToken('bob', ALL_SCOPES), PORTFOLIO);
     assert.equal(again.body.result?.isError, undefined, again.text);

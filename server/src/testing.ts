@@ -11,6 +11,7 @@ import * as oidc from 'openid-client';
 import { createApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createMemoryCache, type TokenCache } from './exchange/cache.ts';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './exchange/exchanger.ts';
 import type { KeycloakClient } from './exchange/keycloak.ts';
 import { createLogger, type Logger } from './log.ts';
 
@@ -294,4 +295,27 @@ export async function stopTestApp(t: TestApp | undefined): Promise<void> {
   const leaked = linesWithTokens(t.lines);
   await t.close();
   if (leaked.length) throw new Error(`log lines contain tokens: ${leaked.length}`);
+}
+
+/**
+ * Asserts what the fake token endpoint received is one RFC 8693 exchange by mcp-server: client_secret_basic
+ * (id and secret form-urlencoded before base64, RFC 6749 §2.3.1), the subject token, both token types, audience
+ * stock-api and exactly `scope`.
+ */
+export function assertExchangeRequest(recorded: RecordedRequest | undefined, expected: { subjectToken: string; scope: string }): void {
+  if (!recorded) throw new Error('no request reached the token endpoint');
+  const [scheme, credentials] = String(recorded.headers.authorization).split(' ');
+  if (scheme !== 'Basic') throw new Error(`client auth scheme is ${scheme}, not Basic`);
+  const pair = Buffer.from(credentials ?? '', 'base64').toString().split(':').map((part) => decodeURIComponent(part));
+  const form = new URLSearchParams(recorded.body);
+  const actual = {
+    client: pair, grant_type: form.get('grant_type'), subject_token: form.get('subject_token'), subject_token_type: form.get('subject_token_type'),
+    requested_token_type: form.get('requested_token_type'), audience: form.get('audience'), scope: form.get('scope'), client_secret: form.get('client_secret'),
+  };
+  const wanted = {
+    client: [CLIENT_ID, CLIENT_SECRET], grant_type: TOKEN_EXCHANGE_GRANT, subject_token: expected.subjectToken,
+    subject_token_type: ACCESS_TOKEN_TYPE, requested_token_type: ACCESS_TOKEN_TYPE,
+    audience: 'stock-api', scope: expected.scope, client_secret: null,
+  };
+  if (JSON.stringify(actual) !== JSON.stringify(wanted)) throw new Error(`unexpected exchange request:\n${JSON.stringify(actual)}\nwanted\n${JSON.stringify(wanted)}`);
 }

@@ -1,4 +1,4 @@
-// Static checks of the Docker path (docker-compose.yml, the Dockerfiles, .dockerignore). No Docker engine needed:
+// Static checks of docker-compose.yml (the Dockerfiles: dockerfiles.test.ts). No Docker engine needed:
 // these run in the unit stage on machines that have none, so the compose path stays correct by construction.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -8,82 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { parse } from 'yaml';
 import { loadConfig as loadServerConfig } from '../../server/src/config.ts';
 import { CONFIG_VARIABLES as STOCK_API_VARIABLES, loadConfig as loadStockApiConfig } from '../../mock-stock-api/src/config.ts';
+import { commandArgs, compose, composePath, environment, healthcheckArgv, ports, raw, service, SERVICES, urls } from './compose-file.testing.ts';
 import { realmFile, repoRoot } from './paths.ts';
-import { DEFAULT_PORTS, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE, urlsFor } from './spec.ts';
+import { DEFAULT_PORTS, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE } from './spec.ts';
 import { pins } from './versions.ts';
-
-// The parts of the Compose format this file uses; anything else is caught by the schema test.
-interface Healthcheck { test?: string | string[]; disable?: boolean; interval?: string; timeout?: string; retries?: number }
-interface Service {
-  image?: string;
-  build?: string | { context?: string; dockerfile?: string };
-  command?: string | string[];
-  environment?: Record<string, string | number | boolean | null> | string[];
-  volumes?: Array<string | { type?: string; source?: string; target?: string; read_only?: boolean }>;
-  ports?: Array<string | number | { host_ip?: string; published?: string | number; target?: number }>;
-  healthcheck?: Healthcheck;
-  depends_on?: string[] | Record<string, { condition?: string }>;
-}
-interface ComposeFile {
-  services: Record<string, Service>;
-  networks?: Record<string, { ipam?: { config?: Array<{ subnet?: string; gateway?: string }> } } | null>;
-}
-
-const composePath = join(repoRoot, 'docker-compose.yml');
-const raw = readFileSync(composePath, 'utf8');
-const compose = parse(raw) as ComposeFile;
-const SERVICES = ['keycloak', 'redis', 'stock-api', 'mcp-server'] as const;
-const urls = urlsFor(DEFAULT_PORTS);
-
-function service(name: string): Service {
-  const found = compose.services[name];
-  assert.ok(found, `docker-compose.yml has no service "${name}"`);
-  return found;
-}
-
-/** Compose interpolation as `docker compose` applies it with an empty environment: `$$` → `$`, `${X:-d}` → d. */
-function interpolate(value: string): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced?: string, fallback?: string, bare?: string) => {
-    if (match === '$$') return '$';
-    if (fallback !== undefined) return fallback;
-    throw new Error(`docker-compose.yml uses \${${braced ?? bare}} without a default; the stack must start with no .env`);
-  });
-}
-
-function environment(name: string): Record<string, string> {
-  const env = service(name).environment ?? {};
-  assert.ok(!Array.isArray(env), `${name}: write environment as a map, so keys can be checked`);
-  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, interpolate(String(value ?? ''))]));
-}
-
-function commandArgs(name: string): string[] {
-  const command = service(name).command;
-  return Array.isArray(command) ? command.map(String) : (command ?? '').split(/\s+/).filter(Boolean);
-}
-
-interface PortBinding { hostIp: string | undefined; published: number; target: number }
-function ports(name: string): PortBinding[] {
-  return (service(name).ports ?? []).map((port) => {
-    if (typeof port === 'object') return { hostIp: port.host_ip, published: Number(port.published), target: Number(port.target) };
-    const parts = String(port).split(':');
-    const target = Number(parts.pop());
-    const published = Number(parts.pop() ?? target);
-    return { hostIp: parts.length > 0 ? parts.join(':') : undefined, published, target };
-  });
-}
-
-function healthcheckArgv(name: string): string[] {
-  const test = service(name).healthcheck?.test;
-  assert.ok(test, `${name} has no healthcheck test`);
-  const list = typeof test === 'string' ? ['CMD-SHELL', test] : test.map((part) => interpolate(String(part)));
-  const [kind, ...rest] = list;
-  if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', rest.join(' ')];
-  assert.equal(kind, 'CMD', `${name}: healthcheck test must start with CMD or CMD-SHELL`);
-  return rest;
-}
 
 /** Starts an HTTP server on 127.0.0.1 answering every request with `status`; returns its port and a closer. */
 async function httpStub(status: number): Promise<{ port: number; close: () => Promise<void> }> {
@@ -323,58 +253,4 @@ describe('docker-compose.yml', () => {
       });
     });
   }
-});
-
-describe('Dockerfiles', () => {
-  const workspaces = [
-    { dir: 'server', service: 'mcp-server' },
-    { dir: 'mock-stock-api', service: 'stock-api' },
-  ] as const;
-  const from = (dockerfile: string) => /^FROM\s+(\S+)/m.exec(dockerfile)?.[1] ?? '';
-
-  for (const { dir, service: name } of workspaces) {
-    const dockerfile = readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8');
-    const packageName = (JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as { name: string }).name;
-
-    it(`${dir}: builds on a pinned Node ${'>='} 22 slim image`, () => {
-      const match = /^node:(\d+)\.(\d+)\.(\d+)-[a-z]+-slim$/.exec(from(dockerfile));
-      assert.ok(match, `${dir}/Dockerfile FROM "${from(dockerfile)}" must be node:<x.y.z>-<debian>-slim`);
-      assert.ok(Number(match[1]) >= 22, `${dir}/Dockerfile uses Node ${match[1]}; the project needs 22+`);
-    });
-
-    it(`${dir}: installs only its workspace's runtime dependencies from the root lockfile`, () => {
-      assert.match(dockerfile, /^COPY package\.json package-lock\.json \.\/$/m);
-      assert.match(dockerfile, new RegExp(`^COPY ${dir}/package\\.json ${dir}/$`, 'm'));
-      const install = /^RUN (npm ci .*)$/m.exec(dockerfile)?.[1] ?? '';
-      for (const flag of ['--omit=dev', `--workspace=${packageName}`, '--include-workspace-root=false']) {
-        assert.ok(install.split(/\s+/).includes(flag), `${dir}/Dockerfile npm ci lacks ${flag}`);
-      }
-      assert.match(dockerfile, new RegExp(`^COPY ${dir}/src ${dir}/src$`, 'm'));
-      assert.ok(dockerfile.indexOf('npm ci') < dockerfile.indexOf(`COPY ${dir}/src`), 'install before copying sources, so code edits keep the dependency layer cached');
-    });
-
-    it(`${dir}: runs src/main.ts as the node user`, () => {
-      assert.match(dockerfile, /^USER node$/m);
-      assert.match(dockerfile, new RegExp(`^WORKDIR /app/${dir}$`, 'm'));
-      assert.match(dockerfile, /^CMD \["node", "src\/main\.ts"\]$/m);
-      assert.ok(existsSync(join(repoRoot, dir, 'src', 'main.ts')));
-      const exposed = Number(/^EXPOSE (\d+)$/m.exec(dockerfile)?.[1]);
-      assert.equal(exposed, ports(name)[0]?.target, `${dir}/Dockerfile EXPOSE must match the compose port`);
-      const build = service(name).build;
-      assert.ok(build && typeof build === 'object');
-      assert.equal(build.dockerfile, `${dir}/Dockerfile`);
-    });
-  }
-
-  it('both images share one base image', () => {
-    const bases = workspaces.map(({ dir }) => from(readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8')));
-    assert.equal(new Set(bases).size, 1, `different bases: ${bases.join(', ')}`);
-  });
-
-  it('.dockerignore keeps local state and dependencies out of the build context', () => {
-    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
-    for (const entry of ['node_modules', '**/node_modules', '.run', '.tools', 'test-results', '.git']) {
-      assert.ok(ignored.includes(entry), `.dockerignore lacks ${entry}`);
-    }
-  });
 });

@@ -4,11 +4,11 @@ import { ExchangeError } from '../errors.ts';
 import { tokenHash } from '../log.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
 import {
-  ALICE, blockNetwork, captureLogs, CLIENT_ID, CLIENT_SECRET, closedPort, createSigner, exchangeAnswer, fakeKeycloak, ISSUER, linesWithTokens,
+  ALICE, assertExchangeRequest, blockNetwork, captureLogs, CLIENT_ID, CLIENT_SECRET, closedPort, createSigner, exchangeAnswer, fakeKeycloak, ISSUER, linesWithTokens,
   startTokenEndpoint, userClaims, type FakeServer, type Signer,
 } from '../testing.ts';
 import { createMemoryCache, createNoCache, type TokenCache } from './cache.ts';
-import { ACCESS_TOKEN_TYPE, createExchanger, TOKEN_EXCHANGE_GRANT, type ExchangeRequest, type Exchanger } from './exchanger.ts';
+import { createExchanger, type ExchangeRequest, type Exchanger } from './exchanger.ts';
 
 interface Setup { exchanger: Exchanger; metrics: Metrics; lines: string[] }
 
@@ -58,19 +58,7 @@ describe('createExchanger', () => {
     assert.equal(sent.method, 'POST');
     assert.equal(sent.path, '/realms/sandbox/protocol/openid-connect/token');
     assert.match(String(sent.headers['content-type']), /application\/x-www-form-urlencoded/);
-    // RFC 6749 §2.3.1: client id and secret are form-urlencoded before base64 (openid-client encodes "-" as %2D).
-    const [scheme, credentials] = String(sent.headers.authorization).split(' ');
-    assert.equal(scheme, 'Basic');
-    const [id, secret] = Buffer.from(credentials ?? '', 'base64').toString().split(':').map((part) => decodeURIComponent(part));
-    assert.deepEqual([id, secret], [CLIENT_ID, CLIENT_SECRET]);
-    const form = new URLSearchParams(sent.body);
-    assert.equal(form.get('grant_type'), TOKEN_EXCHANGE_GRANT);
-    assert.equal(form.get('subject_token'), subjectToken);
-    assert.equal(form.get('subject_token_type'), ACCESS_TOKEN_TYPE);
-    assert.equal(form.get('requested_token_type'), ACCESS_TOKEN_TYPE);
-    assert.equal(form.get('audience'), 'stock-api');
-    assert.equal(form.get('scope'), 'portfolio:read');
-    assert.equal(form.get('client_secret'), null);
+    assertExchangeRequest(sent, { subjectToken, scope: 'portfolio:read' });
     assert.notEqual(result.accessToken, subjectToken);
     assert.equal(metrics.exchanges, 1);
     assert.ok(lines.some((line) => line.includes('"msg":"token exchanged"')));
