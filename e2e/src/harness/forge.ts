@@ -4,9 +4,10 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { ADMIN } from '@sandbox/stack';
 import { runDirOf } from './processes.ts';
 import { decodeClaims, userTokens, type UserTokens } from './keycloak.ts';
+
+export { adminRoot } from './keycloak.ts';
 import { stack } from './stack.ts';
 
 // ---- Recording every token a security suite obtains ----------------------------------------------------------
@@ -40,24 +41,7 @@ export async function trackedUserToken(username: 'alice' | 'bob', scope: string)
   return (await trackedUserTokens(username, scope)).accessToken;
 }
 
-// ---- Keycloak admin beyond the sandbox realm -----------------------------------------------------------------
-
-async function adminToken(): Promise<string> {
-  const response = await fetch(`${stack().urls.keycloak}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: ADMIN.username, password: ADMIN.password }),
-  });
-  if (!response.ok) throw new Error(`admin login failed: ${response.status}`);
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
-/** The admin REST API from its root (`/admin/realms`), for realms other than the sandbox one. */
-export async function adminRoot(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${stack().urls.keycloak}/admin/realms${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
-  });
-}
+// ---- Password grants at any realm -------------------------------------------------------------------------------
 
 /** A password grant at any realm's token endpoint (the client must allow it); the tokens are recorded. */
 export async function passwordGrant(realm: string, clientId: string, username: string, password: string, scope = 'openid'): Promise<{ access_token: string; refresh_token?: string; id_token?: string; scope?: string }> {

@@ -6,21 +6,33 @@ import { stack } from './stack.ts';
 
 export const HARNESS_CLIENT_ID = 'e2e-harness';
 
+let admin: { token: string; until: number; keycloak: string } | undefined;
+
+/** A master-realm admin token, reused until shortly before it expires (admin-cli tokens live 60 s). */
 async function adminToken(): Promise<string> {
-  const response = await fetch(`${stack().urls.keycloak}/realms/master/protocol/openid-connect/token`, {
+  const keycloak = stack().urls.keycloak;
+  if (admin && admin.keycloak === keycloak && Date.now() < admin.until) return admin.token;
+  const response = await fetch(`${keycloak}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
     body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: ADMIN.username, password: ADMIN.password }),
   });
   if (!response.ok) throw new Error(`admin login failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { access_token: string }).access_token;
+  const body = (await response.json()) as { access_token: string; expires_in: number };
+  admin = { token: body.access_token, until: Date.now() + (body.expires_in - 15) * 1000, keycloak };
+  return admin.token;
 }
 
-export async function adminApi(path: string, init: RequestInit = {}): Promise<Response> {
-  const token = await adminToken();
-  return fetch(`${stack().urls.keycloak}/admin/realms/${REALM}${path}`, {
+/** The admin REST API from its root (`/admin/realms`), for any realm. */
+export async function adminRoot(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${stack().urls.keycloak}/admin/realms${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+    headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
   });
+}
+
+/** The admin REST API of the sandbox realm. */
+export function adminApi(path: string, init: RequestInit = {}): Promise<Response> {
+  return adminRoot(`/${REALM}${path}`, init);
 }
 
 /** Creates (once per stack) a public client allowed the password grant, with the same scopes as mcp-cli. */
