@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     { id: 'raw', label: '1 raw Hono JSON echo (floor)', port: base + 1, body: legacyBody, headers: legacyHeaders, auth: false, metrics: false },
     { id: 'sdkDefault', label: '2 SDK default stateless handler @2025-11-25 (SSE)', port: base + 2, body: legacyBody, headers: legacyHeaders, auth: false, metrics: false },
     { id: 'sdkDefaultModern', label: '2b SDK default stateless handler @2026-07-28', port: base + 2, body: modernBody, headers: modernHeaders, auth: false, metrics: false },
-    { id: 'oursNoAuth', label: '3 ours, auth off (bench switch)', port: base + 3, body: legacyBody, headers: legacyHeaders, auth: false, metrics: true },
+    { id: 'oursNoAuth', label: '3 ours, JWT verification off (bench verifier)', port: base + 3, body: legacyBody, headers: { ...legacyHeaders, ...auth }, auth: true, metrics: true },
     { id: 'oursWarm', label: '4 ours, warm exchange cache @2025-11-25', port: base + 4, body: legacyBody, headers: { ...legacyHeaders, ...auth }, auth: true, metrics: true },
     { id: 'oursWarmModern', label: '6 ours, warm exchange cache @2026-07-28', port: base + 4, body: modernBody, headers: { ...modernHeaders, ...auth }, auth: true, metrics: true },
     { id: 'oursNoCache', label: '5 ours, cache off (every call exchanges)', port: base + 5, body: legacyBody, headers: { ...legacyHeaders, ...auth }, auth: true, metrics: true },

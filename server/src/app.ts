@@ -28,8 +28,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Answer plain tools/call requests without the SDK's per-request server (default on; tests compare both paths). */
   fastPath?: boolean;
-  /** Benchmarks only: skip bearer verification and run every request as this principal. Never set by main.ts. */
-  benchmarkFixedAuth?: { principal: Principal; token: string };
+  /** Replaces JWT verification (benchmarks measure its cost with one that skips it). Never set by main.ts. */
+  tokenVerifier?: (token: string) => Promise<Principal>;
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {
@@ -99,15 +99,8 @@ export function createApp(deps: AppDeps) {
     }
     await next();
   });
-  if (deps.benchmarkFixedAuth) {
-    // Benchmarks only (bench/servers/ours-noauth.ts): measures what token verification costs. No env var or config
-    // value reaches this; main.ts never passes it.
-    const fixed = deps.benchmarkFixedAuth;
-    logger.log('warn', 'BENCHMARK MODE: bearer verification is off; every request runs as a fixed principal');
-    app.use(mcpPath, async function benchmarkFixedAuth(c, next) { c.set('principal', fixed.principal); c.set('token', fixed.token); await next(); });
-  } else {
-    app.use(mcpPath, bearerAuth({ verify: { keys: keycloak.keys, issuer: config.ISSUER_URL, resource: config.resourceUrl.href, maxTokenBytes: config.MAX_TOKEN_BYTES }, challenge, logger }));
-  }
+  if (deps.tokenVerifier) logger.log('warn', 'a custom token verifier is in use (benchmarks and tests only; main.ts never sets one)');
+  app.use(mcpPath, bearerAuth({ verify: { keys: keycloak.keys, issuer: config.ISSUER_URL, resource: config.resourceUrl.href, maxTokenBytes: config.MAX_TOKEN_BYTES }, verifier: deps.tokenVerifier, challenge, logger }));
 
   app.all(mcpPath, async function mcpEndpoint(c) {
     const principal = c.get('principal');

@@ -113,6 +113,18 @@ describe('bearerAuth', () => {
     assert.deepEqual(await response.json(), { sub: userClaims().sub, same: true });
   });
 
+  it('uses an injected verifier instead of JWT verification, and still requires a bearer header', async () => {
+    const { logger } = captureLogs();
+    const fixed = { sub: 'fixed-sub', username: 'x', clientId: 'c', scopes: [], jti: 'j', exp: 0, tokenHash: 'h', tokenSha256: 's' };
+    const seen: string[] = [];
+    const app = new Hono<{ Variables: AuthVariables }>();
+    app.use('*', bearerAuth({ verify: { keys: t.signer.keys, issuer: ISSUER, resource: RESOURCE, maxTokenBytes: 8192 }, verifier: async (raw) => { seen.push(raw); return fixed; }, challenge: { resourceMetadataUrl: PRM, defaultScopes: [] }, logger }));
+    app.get('/', (c) => c.json({ sub: c.get('principal').sub }));
+    assert.deepEqual(await (await app.request('/', { headers: { authorization: 'Bearer not-a-jwt' } })).json(), { sub: 'fixed-sub' });
+    assert.deepEqual(seen, ['not-a-jwt']);
+    assert.equal((await app.request('/')).status, 401);
+  });
+
   it('rejects two Authorization headers on a real connection with 400', async () => {
     const server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));

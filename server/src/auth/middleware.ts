@@ -8,7 +8,13 @@ import type { Principal, VerifyOptions } from './verify.ts';
 
 export interface AuthVariables { principal: Principal; token: string; requestId: string }
 
-export interface BearerAuthOptions { verify: VerifyOptions; challenge: ChallengeOptions; logger: Logger }
+export interface BearerAuthOptions {
+  verify: VerifyOptions;
+  /** Verifies a token; default: jose verification with verify, cached per token until it expires. */
+  verifier?: (token: string) => Promise<Principal>;
+  challenge: ChallengeOptions;
+  logger: Logger;
+}
 
 /** Counts Authorization headers as sent (Node keeps only the first of duplicates, so read the raw list). */
 function authorizationHeaderCount(env: unknown): number | undefined {
@@ -21,7 +27,7 @@ function authorizationHeaderCount(env: unknown): number | undefined {
 
 export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   if (!options.verify.issuer || !options.verify.resource) throw new Error('bearerAuth needs an issuer and a resource');
-  const verify = createTokenVerifier(options.verify);
+  const verify = options.verifier ?? createTokenVerifier(options.verify);
   return async function bearerAuthMiddleware(c, next) {
     const fail = (error: AuthError | undefined) => {
       options.logger.log(error?.status === 503 ? 'warn' : 'info', 'auth rejected', { requestId: c.get('requestId'), path: c.req.path, ...(error ? error.toLogObject() : { error: 'no_token' }) });
