@@ -2,6 +2,8 @@
 export { startNative, stopNative, readState } from './native.ts';
 export { startCompose, stopCompose, composeFile } from './compose.ts';
 export { dockerStatus } from './docker.ts';
+export { repoRoot, runDir } from './paths.ts';
+export { pingRedis } from './redis.ts';
 export { StackError } from './errors.ts';
 export { pins } from './versions.ts';
 export * from './spec.ts';

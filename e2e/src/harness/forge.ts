@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { runDirOf } from './processes.ts';
+import { runDir } from '@sandbox/stack';
 import { decodeClaims, userTokens, type UserTokens } from './keycloak.ts';
 
 export { adminRoot } from './keycloak.ts';
@@ -13,7 +13,7 @@ import { stack } from './stack.ts';
 // ---- Recording every token a security suite obtains ----------------------------------------------------------
 
 function tokensFile(): string {
-  const dir = runDirOf(stack().name);
+  const dir = runDir(stack().name);
   mkdirSync(dir, { recursive: true });
   return join(dir, 'tokens-used.txt');
 }

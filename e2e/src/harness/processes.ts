@@ -1,26 +1,17 @@
 // The native stack's processes, for the fault suite: pids from .run/<name>/state.json (stack/src/native.ts), pausing
 // a service's whole process group (SIGSTOP/SIGCONT), and stopping/restarting the stack's own redis-server.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceName } from '@sandbox/stack';
+import { pingRedis as pingRedisAt, readState, runDir, type ServiceName } from '@sandbox/stack';
 import { stack } from './stack.ts';
 
-export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
+function stateFile(): string { return join(runDir(stack().name), 'state.json'); }
 
-export function runDirOf(name: string): string {
-  return join(REPO_ROOT, '.run', name);
-}
-
-interface ProcessRecord { service: ServiceName; pid: number; log: string }
-interface StateFile { processes: ProcessRecord[]; [key: string]: unknown }
-
-function stateFile(): string { return join(runDirOf(stack().name), 'state.json'); }
-
-function readStateFile(): StateFile | undefined {
-  return existsSync(stateFile()) ? (JSON.parse(readFileSync(stateFile(), 'utf8')) as StateFile) : undefined;
+function readStateFile() {
+  return readState(stack().name);
 }
 
 /** Whether this stack's processes can be signalled from here (native provider with a state file). */
@@ -33,7 +24,7 @@ export function pidOf(service: ServiceName): number | undefined {
 }
 
 export function logFile(service: ServiceName): string {
-  return join(runDirOf(stack().name), 'logs', `${service}.log`);
+  return join(runDir(stack().name), 'logs', `${service}.log`);
 }
 
 export function alive(pid: number): boolean {
@@ -57,15 +48,9 @@ export async function whilePaused<T>(service: ServiceName, fn: () => Promise<T>)
   try { return await fn(); } finally { resume(service); }
 }
 
+/** Whether the stack's Redis answers PING (the launcher's own probe). */
 export function pingRedis(port = stack().ports.redis, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
+  return pingRedisAt(port, '127.0.0.1', timeoutMs);
 }
 
 /** Sends one inline command to the stack's Redis and returns the raw reply. */
