@@ -7,7 +7,7 @@ NODE_DIR := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 NODE := $(NODE_DIR)/node
 
-.PHONY: help install up down status test unit e2e conformance bench bench-smoke typecheck clean
+.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck clean
 
 ## help: list the targets
 help:
@@ -31,7 +31,11 @@ down:
 status:
 	$(NODE) stack/src/cli.ts status
 
-## test: type-check, unit tests, then every suite against a fresh native stack; prints "N passed, N failed, N skipped"
+## images: build the compose images from package registries only (no container registry needed); writes .env
+images: install
+	$(NODE) stack/src/cli.ts images
+
+## test: type-check, unit tests, every suite on a fresh native stack, then on compose; prints "N passed, N failed, N skipped"
 test: install
 	$(NODE) scripts/run-tests.ts
 

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import * as oidc from 'openid-client';
-import { E2E_PORTS, MCP_SERVER_CLIENT, offsetPorts, startNative, type RunningStack, type StackUrls } from '../stack/src/index.ts';
+import { E2E_PORTS, MCP_SERVER_CLIENT, offsetPorts, StackError, startNative, type RunningStack, type StackUrls } from '../stack/src/index.ts';
 import { repoRoot } from '../stack/src/paths.ts';
 import { stackSettings } from '../stack/src/settings.ts';
+import { requireTools } from '../stack/src/tools.ts';
 import { adminApi, userToken } from '../e2e/src/harness/keycloak.ts';
 import { harnessSettings } from '../e2e/src/harness/settings.ts';
 import { useStack } from '../e2e/src/harness/stack.ts';
@@ -116,6 +117,8 @@ const modernHeaders = { 'content-type': 'application/json', accept: 'application
 interface Variant { id: string; label: string; port: number; body: unknown; headers: Record<string, string>; auth: boolean; metrics: boolean; process?: ChildProcess }
 
 async function main(): Promise<void> {
+  // Before any stack starts: without wrk, say what to install instead of failing with `spawn wrk ENOENT` later.
+  requireTools(['wrk']);
   const startedAt = new Date();
   const stack = await stackUnderBench();
   const urls = stack.urls;
@@ -242,4 +245,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  if (!(error instanceof StackError)) throw error;
+  console.error(`ERROR (${error.code}): ${error.toUserString()}`);
+  process.exitCode = 1;
+}

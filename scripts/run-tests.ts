@@ -1,12 +1,17 @@
 // `make test`: type-check, unit suites, then the e2e suites against a fresh native stack on its own ports, then the
-// compose provider (skipped with one line where no Docker engine answers). Ends with "N passed, N failed, N skipped".
+// same suites against docker-compose.yml through Testcontainers (skipped, and counted as such, where no Docker engine
+// answers). Ends with "N passed, N failed, N skipped".
+//   --only unit|e2e|native|compose   one part (e2e = native + compose)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dockerStatus, E2E_PORTS, offsetPorts, startNative, StackError } from '../stack/src/index.ts';
+import { DEFAULT_PORTS, dockerStatus, E2E_PORTS, offsetPorts, startNative, StackError } from '../stack/src/index.ts';
 import { repoRoot } from '../stack/src/paths.ts';
 import { stackSettings } from '../stack/src/settings.ts';
+import { missingTools } from '../stack/src/tools.ts';
+import { harnessSettings } from '../e2e/src/harness/settings.ts';
 
 const { values } = parseArgs({ options: {
   only: { type: 'string' },
@@ -27,6 +32,9 @@ function banner(text: string): void {
   console.log(`\n=== ${text} ${'='.repeat(Math.max(0, 70 - text.length))}`);
 }
 
+/** Counts per node:test stage, so a skipped stage can count the tests it would have run. */
+const stageCounts = new Map<string, { passed: number; failed: number; skipped: number }>();
+
 function nodeTest(stage: string, files: string[], env: Record<string, string> = {}, extra: string[] = []): void {
   const countsFile = join(resultsDir, `${stage}.counts.json`);
   rmSync(countsFile, { force: true });
@@ -40,7 +48,27 @@ function nodeTest(stage: string, files: string[], env: Record<string, string> = 
   try { counts = JSON.parse(readFileSync(countsFile, 'utf8')); } catch { counts.failed = 1; console.log(`(${stage}: the test runner produced no counts; exit ${result.status})`); }
   if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
   totals.passed += counts.passed; totals.failed += counts.failed; totals.skipped += counts.skipped;
+  stageCounts.set(stage, counts);
   stages.push({ name: stage, seconds: Math.round(performance.now() - started) / 1000, result: `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` });
+}
+
+/** A stage that cannot run because a tool is missing: one failure, with the line that says what to install. */
+function missing(stage: string, lines: string[]): boolean {
+  if (lines.length === 0) return false;
+  banner(`${stage}: missing tools`);
+  for (const line of lines) console.log(`ERROR: ${line}`);
+  totals.failed += 1;
+  stages.push({ name: stage, seconds: 0, result: `FAILED: ${lines.map((line) => line.split(' (')[0]).join(', ')} not installed (see above)` });
+  return true;
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(1000, () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function typecheck(): void {
@@ -53,6 +81,7 @@ function typecheck(): void {
 }
 
 async function e2eNative(): Promise<void> {
+  if (missing('e2e native', missingTools([['chromium', harnessSettings.CHROMIUM_PATH], 'redis-server']))) return;
   banner('e2e, native provider: starting Keycloak, Redis, stock API and MCP server on e2e ports');
   const started = performance.now();
   let stack;
@@ -76,6 +105,7 @@ async function e2eNative(): Promise<void> {
 
 /** Not a test of speed: a few seconds of `make bench` against the e2e stack, so the benchmark keeps working. */
 function benchSmoke(sandboxStack: string): void {
+  if (missing('bench smoke', missingTools(['wrk']))) return;
   banner('bench smoke (bench/run.ts --smoke against the e2e stack)');
   const started = performance.now();
   const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke'], { cwd: repoRoot, stdio: 'inherit', env: { ...stackSettings().env, SANDBOX_STACK: sandboxStack } });
@@ -88,18 +118,41 @@ async function composeProvider(): Promise<void> {
   banner('e2e, compose provider');
   const docker = dockerStatus();
   if (!docker.available) {
-    console.log(`compose provider: skipped (${docker.reason})`);
-    totals.skipped += 1;
-    stages.push({ name: 'e2e compose', seconds: 0, result: `skipped: ${docker.reason}` });
+    // The compose stage runs the same files as the native one: count each of its tests as skipped, not one line.
+    const native = stageCounts.get('e2e-native');
+    const count = native ? native.passed + native.failed + native.skipped : 1;
+    console.log(`compose provider: skipped, ${count} tests not run (${docker.reason}); \`bash scripts/install-docker.sh\` and \`make images\` make it run here`);
+    totals.skipped += count;
+    stages.push({ name: 'e2e compose', seconds: 0, result: `${count} skipped: ${docker.reason}` });
+    return;
+  }
+  if (missing('e2e compose', missingTools([['chromium', harnessSettings.CHROMIUM_PATH]]))) return;
+  // docker-compose.yml publishes the default ports: something already there (`make up`) would take the requests.
+  const busy = [];
+  for (const [service, port] of Object.entries(DEFAULT_PORTS)) if (service !== 'redis' && await listening(port)) busy.push(`${service} ${port}`);
+  if (busy.length > 0) {
+    console.log(`ERROR: the compose stack publishes the default ports, and these already answer: ${busy.join(', ')}`);
+    console.log('  fix: stop what runs there (`make down` stops `make up`), then run `make test` again');
+    totals.failed += 1;
+    stages.push({ name: 'e2e compose: stack start', seconds: 0, result: `FAILED: ports in use (${busy.join(', ')})` });
     return;
   }
   const started = performance.now();
   const { startComposeStack } = await import('../e2e/src/harness/compose-provider.ts');
-  const compose = await startComposeStack();
-  stages.push({ name: 'e2e compose: stack start', seconds: Math.round(performance.now() - started) / 1000, result: 'ready' });
+  let compose;
+  try {
+    compose = await startComposeStack();
+  } catch (error) {
+    console.log(`ERROR: the compose stack did not come up: ${error instanceof Error ? error.message : String(error)}`);
+    console.log('  fix: `docker compose logs` shows which service failed; without a container registry run `make images` first');
+    totals.failed += 1;
+    stages.push({ name: 'e2e compose: stack start', seconds: Math.round(performance.now() - started) / 1000, result: 'FAILED' });
+    return;
+  }
+  stages.push({ name: 'e2e compose: stack start', seconds: Math.round(performance.now() - started) / 1000, result: `ready (${compose.notes.join('; ')})` });
   try {
     nodeTest('e2e-compose', [e2eFiles], {
-      SANDBOX_STACK: JSON.stringify({ provider: 'compose', name: 'compose', urls: compose.urls, ports: compose.ports }),
+      SANDBOX_STACK: JSON.stringify({ provider: 'compose', name: compose.project, urls: compose.urls, ports: compose.ports, composeProject: compose.project }),
     }, ['--test-concurrency=1', '--test-timeout=300000']);
   } finally {
     await compose.stop();
@@ -107,15 +160,16 @@ async function composeProvider(): Promise<void> {
 }
 
 const begin = performance.now();
+// Say up front what is missing; the stages that need it fail with the same line (never a `spawn … ENOENT`).
+const absent = missingTools([['chromium', harnessSettings.CHROMIUM_PATH], 'redis-server', 'wrk']);
+if (only !== 'unit') for (const line of absent) console.log(`WARNING: ${line}`);
 if (!only || only === 'unit') {
   typecheck();
   banner('unit tests (no network beyond 127.0.0.1)');
-  nodeTest('unit', ['stack/src/**/*.test.ts', 'mock-stock-api/src/**/*.test.ts', 'server/src/**/*.test.ts']);
+  nodeTest('unit', ['scripts/*.test.ts', 'stack/src/**/*.test.ts', 'mock-stock-api/src/**/*.test.ts', 'server/src/**/*.test.ts']);
 }
-if (!only || only === 'e2e') {
-  await e2eNative();
-  await composeProvider();
-}
+if (!only || only === 'e2e' || only === 'native') await e2eNative();
+if (!only || only === 'e2e' || only === 'compose') await composeProvider();
 
 banner('summary');
 for (const stage of stages) console.log(`  ${stage.name.padEnd(28)} ${String(stage.seconds).padStart(7)} s  ${stage.result}`);

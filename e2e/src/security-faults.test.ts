@@ -1,19 +1,23 @@
 // Security suite, faults: Keycloak frozen, Redis stopped, the stock API frozen or slow, and malformed requests. The
 // server must stay up, answer clearly within bounded time and recover without a restart. Faults are real: the
-// native stack's process groups are sent SIGSTOP/SIGCONT and its own redis-server is stopped and started again.
+// native stack's process groups are sent SIGSTOP/SIGCONT and its own redis-server is stopped and started again; the
+// compose stack's containers are paused (cgroup freezer), stopped and started (harness/processes.ts).
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { trackedUserToken } from './harness/forge.ts';
 import { metrics } from './harness/mcp-clients.ts';
-import { canSignal, pause, pidOf, pingRedis, redisDbSize, redisDump, resume, startRedis, stopRedis, until } from './harness/processes.ts';
+import { canControl, canSignal, pause, pidOf, pingRedis, redisDbSize, redisDump, resume, startContainer, startRedis, stopContainer, stopRedis, until } from './harness/processes.ts';
+import { skippable } from './harness/skippable.ts';
 import { ALL_SCOPES, assertNothingLeaked, callMcp, received, toolText } from './harness/refusals.ts';
 import { stack } from './harness/stack.ts';
 
 const call = (name: string, args: Record<string, unknown> = {}, id = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
 /** HTTP_TIMEOUT_MS (5000 in the e2e stack) plus margin: the bound on any answer while a dependency hangs. */
 const BOUND_MS = 15_000;
-const NATIVE = canSignal() ? false : 'needs the native provider (process signals)';
+const CONTROL = canControl() ? false : 'needs a stack whose services this process can freeze and stop (native or compose provider)';
+const OWN_REDIS = CONTROL || (canSignal() && pidOf('redis') === undefined && 'the native stack reused a Redis it did not start');
+const COMPOSE_ONLY = stack().provider === 'compose' ? false : 'compose provider only: stopping and restarting a container (the native provider has no restart for Keycloak)';
 
 async function readyz(): Promise<{ status: number; body: { status: string; checks: { keycloak: { ok: boolean; detail: string }; cache: { ok: boolean; detail: string } } } }> {
   const response = await fetch(`${stack().urls.mcpOrigin}/readyz`);
@@ -31,7 +35,8 @@ function assertOk(reply: Awaited<ReturnType<typeof callMcp>>, label: string): vo
   assert.ok(!reply.body.error && !reply.body.result?.isError, `${label}: ${reply.text.slice(0, 300)}`);
 }
 
-describe('faults: Keycloak frozen (SIGSTOP) mid-run', { skip: NATIVE }, () => {
+describe('faults: Keycloak frozen (SIGSTOP or docker pause) mid-run', () => {
+  const { it } = skippable(CONTROL);
   it('keeps cached calls working, answers fresh exchanges with a clear tool error in bounded time, and recovers', async () => {
     const token = await trackedUserToken('alice', ALL_SCOPES);
     assertOk(await callMcp(token, call('get_stock_info', { symbol: 'ACME' })), 'warm-up');
@@ -70,7 +75,44 @@ describe('faults: Keycloak frozen (SIGSTOP) mid-run', { skip: NATIVE }, () => {
   });
 });
 
-describe('faults: Redis stopped', { skip: NATIVE || (pidOf('redis') === undefined && 'the stack reused a Redis it did not start') }, () => {
+describe('faults: Keycloak stopped, then started again (compose: docker stop / docker start)', () => {
+  const { it, after } = skippable(COMPOSE_ONLY);
+  after(async () => {
+    if ((await readyz()).body.checks.keycloak.ok !== true) await startContainer('keycloak');
+  });
+
+  it('refuses fresh exchanges with a clear tool error while Keycloak is down, keeps cached calls, and recovers after the restart', async () => {
+    const token = await trackedUserToken('alice', ALL_SCOPES);
+    assertOk(await callMcp(token, call('get_stock_info', { symbol: 'ACME' })), 'warm-up');
+    stopContainer('keycloak');
+    try {
+      assertOk(await callMcp(token, call('get_stock_info', { symbol: 'ACME' })), 'cached exchange while Keycloak is stopped');
+      const ready = await readyz();
+      assert.equal(ready.status, 503);
+      assert.equal(ready.body.checks.keycloak.ok, false);
+      const fresh = await callMcp(token, call('get_portfolio'));
+      // Stopped (connection refused), unlike frozen, fails fast: no timeout to wait for.
+      assert.ok(fresh.ms < BOUND_MS, `the tool error took ${Math.round(fresh.ms)} ms`);
+      assert.equal(fresh.body.result?.isError, true, fresh.text);
+      assert.equal(fresh.body.result?.structuredContent?.error, 'keycloak_unreachable');
+      assert.match(toolText(fresh), /Keycloak could not be reached/);
+      assertNothingLeaked(fresh.text, [token]);
+      await healthy();
+    } finally {
+      await startContainer('keycloak');
+    }
+    // Same container, same realm database: the token issued before the restart is still valid and exchanges again.
+    const recovered = await until(async () => {
+      const reply = await callMcp(token, call('get_portfolio'));
+      return reply.status === 200 && !reply.body.result?.isError;
+    }, 60_000, 1000);
+    assert.ok(recovered, 'calls did not work again within 60 s of Keycloak answering its healthcheck');
+    assert.equal((await readyz()).status, 200);
+  });
+});
+
+describe('faults: Redis stopped', () => {
+  const { it, after } = skippable(OWN_REDIS);
   after(async () => {
     // Whatever happened, leave the stack with its Redis; startRedis recorded the new pid in state.json, so the
     // stack's stop() (end of the run) stops the redis-server this file started.
@@ -112,7 +154,8 @@ describe('faults: Redis stopped', { skip: NATIVE || (pidOf('redis') === undefine
   });
 });
 
-describe('faults: stock API frozen or slow', { skip: NATIVE }, () => {
+describe('faults: stock API frozen or slow', () => {
+  const { it } = skippable(CONTROL);
   it('answers a call to a frozen stock API with a tool error naming it, in bounded time, with exactly one attempt', async () => {
     const token = await trackedUserToken('alice', ALL_SCOPES);
     assertOk(await callMcp(token, call('get_stock_info', { symbol: 'ACME' })), 'warm-up');

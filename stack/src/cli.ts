@@ -1,4 +1,4 @@
-// `node stack/src/cli.ts up|down|status|fetch [--provider auto|native|compose] [--name up]`
+// `node stack/src/cli.ts up|down|status|fetch|images [--provider auto|native|compose] [--name up]`
 import { parseArgs } from 'node:util';
 import { dockerStatus } from './docker.ts';
 import { StackError } from './errors.ts';
@@ -7,6 +7,7 @@ import { findJava } from './java.ts';
 import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { readState, startNative, stopNative } from './native.ts';
 import { startCompose, stopCompose } from './compose.ts';
+import { buildLocalImages } from './images.ts';
 import { ADMIN, DEFAULT_PORTS, PUBLIC_CLIENT_ID, SANDBOX_USERS, type RunningStack } from './spec.ts';
 
 const { positionals, values } = parseArgs({
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
         console.log(`provider: ${provider} (${docker.reason})`);
       }
       const stack = provider === 'compose'
-        ? await startCompose({ name: values.name, ports: DEFAULT_PORTS })
+        ? await startCompose({ name: values.name, ports: DEFAULT_PORTS }, log)
         : await startNative({ name: values.name, ports: DEFAULT_PORTS }, log);
       printReady(stack);
       return;
@@ -76,8 +77,13 @@ async function main(): Promise<void> {
       console.log(`Keycloak ${dist.version} ${dist.fetchedNow ? `fetched via ${dist.via}` : 'already cached'} at ${dist.home} (Java ${java.major}: ${java.path})`);
       return;
     }
+    case 'images': {
+      const images = await buildLocalImages(log);
+      console.log(`local images ready:\n${Object.entries(images).map(([name, tag]) => `  ${name.padEnd(9)} ${tag}`).join('\n')}`);
+      return;
+    }
     default:
-      console.log('usage: node stack/src/cli.ts up|down|status|fetch [--provider auto|native|compose] [--name NAME]');
+      console.log('usage: node stack/src/cli.ts up|down|status|fetch|images [--provider auto|native|compose] [--name NAME]');
       if (command !== 'help') process.exitCode = 2;
   }
 }

@@ -112,9 +112,31 @@ describe('docker-compose.yml', () => {
     assert.equal(result.status, 0, result.stderr);
   });
 
+  /** `${KEYCLOAK_IMAGE:-quay.io/keycloak/keycloak:x.y.z}` → the variable and the upstream default. */
+  const override = (image: string | undefined) => /^\$\{([A-Z_]+):-([^}]+)\}$/.exec(image ?? '') ?? undefined;
+
+  it('lets every pulled image be replaced through a variable (KEYCLOAK_IMAGE, REDIS_IMAGE), defaulting to upstream', () => {
+    assert.equal(override(service('keycloak').image)?.[1], 'KEYCLOAK_IMAGE');
+    assert.equal(override(service('redis').image)?.[1], 'REDIS_IMAGE');
+    assert.match(override(service('redis').image)?.[2] ?? '', /^redis:/);
+  });
+
+  it('passes NODE_IMAGE and the optional extra_ca secret to both service builds, the secret defaulting to an empty file', () => {
+    for (const name of ['mcp-server', 'stock-api'] as const) {
+      const build = service(name).build as { args?: unknown; secrets?: unknown };
+      assert.deepEqual(build.args, ['NODE_IMAGE'], `${name}: build.args`);
+      assert.deepEqual(build.secrets, ['extra_ca'], `${name}: build.secrets`);
+    }
+    const secret = (compose as unknown as { secrets: Record<string, { file: string }> }).secrets.extra_ca;
+    const fallback = /^\$\{EXTRA_CA_CERTS:-([^}]+)\}$/.exec(secret?.file ?? '')?.[1];
+    assert.ok(fallback, `secrets.extra_ca.file must be \${EXTRA_CA_CERTS:-<empty file>}, is ${secret?.file}`);
+    assert.equal(readFileSync(join(repoRoot, fallback), 'utf8'), '', `${fallback} must exist and be empty`);
+  });
+
   it('pins every image to an explicit version, and builds the rest from a Dockerfile that exists', () => {
     for (const name of SERVICES) {
-      const { image, build } = service(name);
+      const { build } = service(name);
+      const image = override(service(name).image)?.[2] ?? service(name).image;
       if (image === undefined) {
         assert.ok(build && typeof build === 'object' && build.dockerfile, `${name} has neither image nor build.dockerfile`);
         assert.equal(resolve(repoRoot, build.context ?? '.'), repoRoot, `${name} must build from the repository root (the lockfile lives there)`);
@@ -129,7 +151,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('pins Keycloak to the version in keycloak/version.json', () => {
-    assert.equal(service('keycloak').image, `quay.io/keycloak/keycloak:${pins.keycloak}`);
+    assert.equal(override(service('keycloak').image)?.[2], `quay.io/keycloak/keycloak:${pins.keycloak}`);
   });
 
   it('gives every service a healthcheck', () => {

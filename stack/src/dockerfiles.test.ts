@@ -11,7 +11,12 @@ describe('Dockerfiles', () => {
     { dir: 'server', service: 'mcp-server' },
     { dir: 'mock-stock-api', service: 'stock-api' },
   ] as const;
-  const from = (dockerfile: string) => /^FROM\s+(\S+)/m.exec(dockerfile)?.[1] ?? '';
+  /** The base image, with `FROM ${NODE_IMAGE}` resolved to the ARG's default (the upstream image). */
+  const from = (dockerfile: string) => {
+    const base = /^FROM\s+(\S+)/m.exec(dockerfile)?.[1] ?? '';
+    const arg = /^\$\{?([A-Z_]+)\}?$/.exec(base)?.[1];
+    return arg ? (new RegExp(`^ARG ${arg}=(\\S+)$`, 'm').exec(dockerfile)?.[1] ?? '') : base;
+  };
 
   for (const { dir, service: name } of workspaces) {
     const dockerfile = readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8');
@@ -26,7 +31,8 @@ describe('Dockerfiles', () => {
     it(`${dir}: installs only its workspace's runtime dependencies from the root lockfile`, () => {
       assert.match(dockerfile, /^COPY package\.json package-lock\.json \.\/$/m);
       assert.match(dockerfile, new RegExp(`^COPY ${dir}/package\\.json ${dir}/$`, 'm'));
-      const install = /^RUN (npm ci .*)$/m.exec(dockerfile)?.[1] ?? '';
+      // The RUN may span lines (backslash continuations): join them first.
+      const install = /(npm ci [^\n]*)/.exec(dockerfile.replace(/\\\n\s*/g, ' '))?.[1] ?? '';
       for (const flag of ['--omit=dev', `--workspace=${packageName}`, '--include-workspace-root=false']) {
         assert.ok(install.split(/\s+/).includes(flag), `${dir}/Dockerfile npm ci lacks ${flag}`);
       }
@@ -47,6 +53,16 @@ describe('Dockerfiles', () => {
     });
   }
 
+  it('take the base image from ARG NODE_IMAGE (the `make images` stand-in) and read the build CA only as a secret', () => {
+    for (const { dir } of workspaces) {
+      const dockerfile = readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8');
+      assert.match(dockerfile, /^ARG NODE_IMAGE=node:\S+$/m, `${dir}/Dockerfile`);
+      assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\}$/m, `${dir}/Dockerfile`);
+      assert.match(dockerfile, /^RUN --mount=type=secret,id=extra_ca /m, `${dir}/Dockerfile`);
+      assert.doesNotMatch(dockerfile, /^(ENV|ARG) .*CA_CERTS/m, `${dir}/Dockerfile must not keep the CA in the image`);
+    }
+  });
+
   it('both images share one base image', () => {
     const bases = workspaces.map(({ dir }) => from(readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8')));
     assert.equal(new Set(bases).size, 1, `different bases: ${bases.join(', ')}`);
@@ -54,7 +70,7 @@ describe('Dockerfiles', () => {
 
   it('.dockerignore keeps local state and dependencies out of the build context', () => {
     const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
-    for (const entry of ['node_modules', '**/node_modules', '.run', '.tools', 'test-results', '.git']) {
+    for (const entry of ['node_modules', '**/node_modules', '.run', '.tools', 'test-results', '.git', '.env']) {
       assert.ok(ignored.includes(entry), `.dockerignore lacks ${entry}`);
     }
   });

@@ -7,6 +7,7 @@ export type StackErrorCode =
   | 'service_failed'
   | 'not_ready'
   | 'docker_unavailable'
+  | 'missing_tool'
   | 'bad_config';
 
 export class StackError extends Error {

@@ -54,10 +54,9 @@ afterEach(() => {
   rmSync(cache, { recursive: true, force: true });
 });
 
-/** Files left in the per-version cache directory after a failed fetch. */
+/** Files left in the per-version cache directory and the archive directory after a failed fetch. */
 function cacheFiles(): string[] {
-  const root = join(cache, `keycloak-${pins.keycloak}`);
-  return existsSync(root) ? readdirSync(root) : [];
+  return [join(cache, `keycloak-${pins.keycloak}`), join(cache, 'archives')].flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []));
 }
 
 describe('loadStackSettings', () => {

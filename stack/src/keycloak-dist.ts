@@ -3,9 +3,9 @@
 // from Maven Central (or the mirror in SANDBOX_MAVEN_REPO). Either way the archive's SHA-1 must match keycloak/version.json.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StackError } from './errors.ts';
 import type { JavaRuntime } from './java.ts';
 import { MAVEN_CENTRAL, stackSettings, type StackSettings } from './settings.ts';
@@ -69,6 +69,37 @@ async function downloadViaHttps(version: string, dir: string, log: Log, settings
   return file;
 }
 
+/** Where the verified archive is kept: `make images` builds the Keycloak container image from it. */
+export function archivePath(version = pins.keycloak, settings: StackSettings = stackSettings()): string {
+  return join(settings.cacheDir, 'archives', `keycloak-quarkus-dist-${version}.tar.gz`);
+}
+
+/** Fetches the pinned distribution archive into the cache once, SHA-1 checked; a corrupt download never stays. */
+export async function ensureKeycloakArchive(log: Log = () => {}, settings: StackSettings = stackSettings()): Promise<{ file: string; via?: string }> {
+  const version = pins.keycloak;
+  const file = archivePath(version, settings);
+  if (existsSync(file) && (await sha1(file)) === pins.sha1) return { file };
+  const partial = join(dirname(file), `.partial-${process.pid}`);
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  try {
+    log(`Keycloak ${version} is not cached yet; fetching it into ${dirname(file)}`);
+    // SANDBOX_FETCH_VIA=https skips Maven (for machines whose Maven has no route to Central, and to test the fallback).
+    let via = 'maven';
+    let archive = settings.fetchVia === 'https' ? undefined : await downloadViaMaven(version, partial);
+    if (!archive) { via = 'https'; archive = await downloadViaHttps(version, partial, log, settings); }
+    const actual = await sha1(archive);
+    if (actual !== pins.sha1) {
+      throw new StackError('checksum_mismatch', `Keycloak archive SHA-1 is ${actual}, expected ${pins.sha1}`, 'the download is corrupt or the pin is wrong: delete the cache directory and retry, or fix keycloak/version.json');
+    }
+    log(`verified SHA-1 ${actual}`);
+    renameSync(archive, file);
+    return { file, via };
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
+}
+
 /** Returns the path of a verified, unpacked, pre-built Keycloak home for the pinned version. */
 export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {}, settings: StackSettings = stackSettings()): Promise<KeycloakDist> {
   const version = pins.keycloak;
@@ -78,21 +109,11 @@ export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {},
   if (existsSync(marker)) return { home, version, fetchedNow: false };
 
   rmSync(root, { recursive: true, force: true });
+  const { file: archive, via = 'cache' } = await ensureKeycloakArchive(log, settings);
   mkdirSync(root, { recursive: true });
-  log(`Keycloak ${version} is not cached yet; fetching it into ${root}`);
-  // SANDBOX_FETCH_VIA=https skips Maven (for machines whose Maven has no route to Central, and to test the fallback).
-  let via = 'maven';
-  let archive = settings.fetchVia === 'https' ? undefined : await downloadViaMaven(version, root);
-  if (!archive) { via = 'https'; archive = await downloadViaHttps(version, root, log, settings); }
-  const actual = await sha1(archive);
-  if (actual !== pins.sha1) {
-    rmSync(archive, { force: true });
-    throw new StackError('checksum_mismatch', `Keycloak archive SHA-1 is ${actual}, expected ${pins.sha1}`, 'the download is corrupt or the pin is wrong: delete the cache directory and retry, or fix keycloak/version.json');
-  }
-  log(`verified SHA-1 ${actual}; unpacking`);
+  log(`unpacking ${archive}`);
   const untar = spawnSync('tar', ['xzf', archive, '-C', root], { encoding: 'utf8' });
   if (untar.status !== 0) throw new StackError('download_failed', `Unpacking ${archive} failed: ${untar.stderr}`, 'check free disk space in the cache directory');
-  rmSync(archive, { force: true });
 
   log(`pre-building Keycloak (${KEYCLOAK_BUILD_OPTIONS.join(' ')}) with Java ${java.major}; about 30-60 s, once per version`);
   const build = spawnSync(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], { encoding: 'utf8', env: { ...settings.env, JAVA: java.path } });

@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   SANDBOX_FETCH_VIA: optional(z.enum(['maven', 'https'], { error: '"SANDBOX_FETCH_VIA" must be maven or https' })),
   STACK_READY_TIMEOUT_S: optional(z.coerce.number({ error: '"STACK_READY_TIMEOUT_S" must be a number of seconds' }).int().positive('"STACK_READY_TIMEOUT_S" must be positive')),
   STACK_PROVIDER: optional(z.enum(['auto', 'native', 'compose'], { error: '"STACK_PROVIDER" must be auto, native or compose' })),
+  NODE_EXTRA_CA_CERTS: optional(z.string()),
 });
 
 export interface StackSettings {
@@ -28,6 +29,8 @@ export interface StackSettings {
   readonly fetchVia: 'maven' | 'https';
   readonly readyTimeoutMs: number;
   readonly provider: 'auto' | 'native' | 'compose';
+  /** NODE_EXTRA_CA_CERTS (a TLS-intercepting proxy's CA): `make images` hands it to npm inside the image builds. */
+  readonly extraCaCerts?: string;
   /** The environment child processes inherit (PATH, JAVA, JAVA_HOME, …). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -37,13 +40,14 @@ export function loadStackSettings(env: Readonly<Record<string, string | undefine
   if (!parsed.success) {
     throw new StackError('bad_config', `Invalid launcher setting: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`, 'fix or unset the variable named above (see README "Troubleshooting")');
   }
-  const v = parsed.data as { SANDBOX_CACHE_DIR?: string; XDG_CACHE_HOME?: string; SANDBOX_MAVEN_REPO?: string; SANDBOX_FETCH_VIA?: 'maven' | 'https'; STACK_READY_TIMEOUT_S?: number; STACK_PROVIDER?: 'auto' | 'native' | 'compose' };
+  const v = parsed.data as { SANDBOX_CACHE_DIR?: string; XDG_CACHE_HOME?: string; SANDBOX_MAVEN_REPO?: string; SANDBOX_FETCH_VIA?: 'maven' | 'https'; STACK_READY_TIMEOUT_S?: number; STACK_PROVIDER?: 'auto' | 'native' | 'compose'; NODE_EXTRA_CA_CERTS?: string };
   return Object.freeze({
     cacheDir: resolve(v.SANDBOX_CACHE_DIR ?? (v.XDG_CACHE_HOME ? join(v.XDG_CACHE_HOME, 'mcp-keycloak-sandbox') : join(homedir(), '.cache', 'mcp-keycloak-sandbox'))),
     mavenRepo: (v.SANDBOX_MAVEN_REPO ?? MAVEN_CENTRAL).replace(/\/+$/, ''),
     fetchVia: v.SANDBOX_FETCH_VIA ?? 'maven',
     readyTimeoutMs: (v.STACK_READY_TIMEOUT_S ?? 240) * 1000,
     provider: v.STACK_PROVIDER ?? 'auto',
+    ...(v.NODE_EXTRA_CA_CERTS ? { extraCaCerts: resolve(v.NODE_EXTRA_CA_CERTS) } : {}),
     env: Object.freeze({ ...env }),
   });
 }

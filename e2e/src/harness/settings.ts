@@ -10,6 +10,8 @@ export const StackUnderTestSchema = z.object({
   name: z.string().min(1),
   urls: z.object({ keycloak: url, issuer: url, keycloakManagement: url, mcp: url, mcpOrigin: url, stockApi: url, redis: url }),
   ports: z.object({ keycloak: port, keycloakManagement: port, mcp: port, stockApi: port, redis: port }),
+  /** compose provider: the project name, so the fault suites can find its containers. */
+  composeProject: z.string().min(1).optional(),
 });
 export type StackUnderTest = z.infer<typeof StackUnderTestSchema>;
 
