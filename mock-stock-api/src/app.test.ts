@@ -91,7 +91,7 @@ describe('createApp', () => {
       assert.equal(error.code, 'wrong_audience');
       assert.match(error.message, /^Wrong audience: this is the MCP server's token \(aud: "http:\/\/localhost:3000\/mcp", "mcp-server"; azp: "mcp-cli"\)/);
       assert.match(error.message, /obtained by token exchange \(RFC 8693\) for audience "stock-api"\. Never pass the client's token downstream\.$/);
-      assert.match(challenge(res), /error_description="Wrong audience: this is the MCP server's token \(aud: \\"http/);
+      assert.match(challenge(res), /error_description="Wrong audience: this is the MCP server's token \(aud: 'http/);
     });
 
     const scopeCases: Array<[string, string, string, string]> = [

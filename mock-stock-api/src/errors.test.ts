@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { ApiError, challengeFor, errorResponse, quoteHeaderValue } from './errors.ts';
 
 describe('quoteHeaderValue', () => {
-  it('escapes quotes and backslashes', () => {
-    assert.equal(quoteHeaderValue('say "hi" \\ bye'), '"say \\"hi\\" \\\\ bye"');
+  it('keeps only what RFC 6750 allows in a value: a quote becomes an apostrophe, a backslash a slash', () => {
+    assert.equal(quoteHeaderValue('say "hi" \\ bye'), `"say 'hi' / bye"`);
   });
 
   it('replaces control and non-ASCII characters so no header can be injected', () => {
@@ -20,7 +20,7 @@ describe('challengeFor', () => {
   it('names invalid_token for token failures', () => {
     assert.equal(
       challengeFor(new ApiError('wrong_audience', 'Wrong "aud".')),
-      'Bearer realm="stock-api", error="invalid_token", error_description="Wrong \\"aud\\"."',
+      `Bearer realm="stock-api", error="invalid_token", error_description="Wrong 'aud'."`,
     );
   });
 

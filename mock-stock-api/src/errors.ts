@@ -64,10 +64,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Escapes a value for an RFC 7230 quoted-string; drops anything outside printable ASCII. */
+/**
+ * An RFC 6750 §3 attribute value, quoted: only %x20-21 / %x23-5B / %x5D-7E may appear, so `"` becomes `'`, `\`
+ * becomes `/` and anything else outside printable ASCII a space. The MCP server's challenges use the same rule.
+ */
 export function quoteHeaderValue(value: string): string {
-  const printable = value.replace(/[^\x20-\x7e]/g, ' ');
-  return `"${printable.replace(/["\\]/g, '\\$&')}"`;
+  return `"${value.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x7e]/g, ' ')}"`;
 }
 
 /** RFC 6750 §3 challenge for an error, or undefined when none applies. */

@@ -65,4 +65,22 @@ describe('createApp: bad requests', () => {
     const body = await rpc(await t.app.request(legacyRequest('tools/call', { name: 'drop_tables', arguments: {} }, { token })));
     assert.equal(body.error?.code, -32602);
   });
+
+  it('logs the refusals a client caused at info, never at error level (any client could fill the error log)', async () => {
+    const from = t.lines.length;
+    const requests = [
+      new Request(RESOURCE, { method: 'POST', headers: mcpHeaders({ token, headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' } }), body: '{"jsonrpc":"2.0",' }),
+      new Request(RESOURCE, { method: 'POST', headers: { ...mcpHeaders({ token, headers: { 'mcp-protocol-version': '2026-07-28' } }), 'content-type': 'text/plain' }, body: '{}' }),
+      modernRequest('tools/list', {}, { token, headers: { 'mcp-method': 'tools/call' } }),
+      modernRequest('tools/list', {}, { token, headers: { 'mcp-protocol-version': '2099-01-01' } }),
+    ];
+    for (const request of requests) {
+      const response = await t.app.request(request);
+      assert.ok(response.status >= 400 && response.status < 500, `expected a 4xx, got ${response.status}: ${await response.text()}`);
+    }
+    const lines = t.lines.slice(from).map((line) => JSON.parse(line) as { level: string; msg: string; status?: number });
+    assert.deepEqual(lines.filter((line) => line.level === 'error'), []);
+    assert.ok(lines.some((line) => line.msg === 'request refused by the MCP handler' && line.level === 'info' && line.status === 400), JSON.stringify(lines));
+  });
 });
+

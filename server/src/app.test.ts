@@ -215,6 +215,23 @@ describe('createApp', () => {
       assert.equal(new URLSearchParams(t.tokenEndpoint.requests.at(-1)?.body).get('scope'), 'trade:read');
     });
 
+    it('serves re-spellings of one token (padding, unused low bits of the signature) from the same cache entry (regression)', async () => {
+      const original = await t.signer.sign();
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = original.at(-1) as string;
+      // RS256 signatures are 256 bytes: 342 characters carry 2052 bits, so the last character has 4 unused low bits.
+      const flipped = original.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1];
+      const spellings = [original, `${original}==`, flipped];
+      assert.equal(new Set(spellings).size, 3);
+      const before = t.tokenEndpoint.requests.length;
+      for (const spelling of spellings) {
+        const { response, result } = await callTool('get_stock_info', { symbol: 'ACME' }, spelling);
+        assert.equal(response.status, 200, `spelling ${spellings.indexOf(spelling)} did not verify`);
+        assert.notEqual(result?.isError, true, JSON.stringify(result));
+      }
+      assert.equal(t.tokenEndpoint.requests.length - before, 1, 'each spelling of the token cost its own exchange');
+    });
+
     it('places an order with a trade:write token, exchanging for trade:write only', async () => {
       const { result } = await callTool('place_order', { symbol: 'acme', side: 'buy', quantity: 5 }, trader);
       assert.equal(result?.isError, undefined);

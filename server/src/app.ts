@@ -32,6 +32,12 @@ export interface AppDeps {
   tokenVerifier?: (token: string) => Promise<Principal>;
 }
 
+/** Errors Node raises when the client goes away mid-request (the answer then reaches nobody). */
+export function isClientAbort(error: unknown): boolean {
+  const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || name === 'AbortError' || message === 'aborted';
+}
+
 function jsonRpcError(status: number, code: number, message: string): Response {
   return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
 }
@@ -106,6 +112,8 @@ export function createApp(deps: AppDeps) {
     const principal = c.get('principal');
     const auth = { principal, token: c.get('token'), requestId: c.get('requestId') };
     if (c.req.method !== 'POST') return mcp.fetch(c.req.raw, auth);
+    // One parse for the gate and the SDK: the SDK gets this value (parsedBody), never the bytes to parse again.
+    // Unparseable text goes to the SDK as text, which answers it with its own -32700.
     const text = c.get('body') ?? '';
     let parsed: unknown;
     try { parsed = JSON.parse(text); } catch { parsed = undefined; }
@@ -133,6 +141,11 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: `No route ${c.req.method} ${c.req.path}; the MCP endpoint is ${mcpPath}.` }, 404));
   app.onError((error, c) => {
+    // A client that hangs up mid-request (the body read fails with "aborted") is not a fault of ours: info level.
+    if (isClientAbort(error)) {
+      logger.log('info', 'client aborted the request', { requestId: c.get('requestId'), path: c.req.path, message: error.message });
+      return c.json({ error: 'client_aborted', error_description: 'The client closed the request before it was complete.' }, 400);
+    }
     logger.log('error', 'unhandled error', { requestId: c.get('requestId'), path: c.req.path, error: error.name, message: error.message });
     return c.json({ error: 'server_error', error_description: 'Internal error; see the server log for the request id.', requestId: c.get('requestId') }, 500);
   });

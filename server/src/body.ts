@@ -36,6 +36,13 @@ function discardRest(incoming: IncomingMessage, limitBytes = DISCARD_LIMIT_BYTES
   });
 }
 
+/**
+ * UTF-8 as `Request.text()` and `Request.json()` decode it (WHATWG "UTF-8 decode": a leading BOM is dropped, invalid
+ * sequences become U+FFFD). Both body paths below use it, so the scope gate and the SDK parse the same characters
+ * whichever way the body arrived (a chunked body once kept its BOM, the gate failed to parse it and let it through).
+ */
+const utf8 = new TextDecoder('utf-8');
+
 export async function readBodyLimited(request: Request, env: unknown, maxBytes: number): Promise<string> {
   const declared = request.headers.get('content-length');
   const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -60,5 +67,5 @@ export async function readBodyLimited(request: Request, env: unknown, maxBytes: 
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return utf8.decode(Buffer.concat(chunks));
 }

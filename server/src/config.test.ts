@@ -109,6 +109,13 @@ describe('loadConfig', () => {
     assert.match(configError({ EXCHANGE_CACHE: 'disk' }), /"EXCHANGE_CACHE" must be one of auto, memory, redis, off/);
   });
 
+  it('refuses an https STOCK_API_URL at startup, saying why (regression: the exchanged token went in clear text to port 80)', () => {
+    const message = configError({ STOCK_API_URL: 'https://stock.example' });
+    assert.match(message, /"STOCK_API_URL" must be an http:\/\/ URL/);
+    assert.match(message, /unencrypted/);
+    assert.equal(loadConfig({ STOCK_API_URL: 'http://stock-api:4000' }).STOCK_API_URL, 'http://stock-api:4000');
+  });
+
   it('rejects a resource URL with a query or fragment', () => {
     assert.match(configError({ MCP_RESOURCE_URL: 'http://localhost:3000/mcp?x=1' }), /"MCP_RESOURCE_URL" must not have a query or fragment/);
   });

@@ -25,7 +25,13 @@ const EnvSchema = z.object({
   KEYCLOAK_INTERNAL_URL: httpUrl('KEYCLOAK_INTERNAL_URL').optional(),
   CLIENT_ID: z.string().min(1, '"CLIENT_ID" must be the realm client used for token exchange').default('mcp-server'),
   CLIENT_SECRET: z.string().min(1, '"CLIENT_SECRET" must be the secret of CLIENT_ID in the realm').default('sandbox-mcp-server-secret'),
-  STOCK_API_URL: httpUrl('STOCK_API_URL').default('http://localhost:4000'),
+  /**
+   * The stock API, reached with node:http (keep-alive, see downstream/http.ts): plain http only. An https URL is
+   * refused here rather than sending the exchanged token in clear text to port 80.
+   */
+  STOCK_API_URL: httpUrl('STOCK_API_URL').refine((value) => new URL(value).protocol === 'http:', {
+    message: '"STOCK_API_URL" must be an http:// URL: this server has no TLS client for the stock API, and would otherwise send the exchanged token unencrypted; put a TLS-terminating proxy next to the stock API or use its plain-HTTP address on a private network',
+  }).default('http://localhost:4000'),
   STOCK_API_AUDIENCE: z.string().min(1).default('stock-api'),
   /** Unset: in-memory exchange cache. Set: Redis, shared by every server instance. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, '"REDIS_URL" must be a redis:// or rediss:// URL').optional(),

@@ -12,12 +12,24 @@ describe('quote', () => {
     assert.equal(quote('mcp:tools trade:read'), '"mcp:tools trade:read"');
   });
 
-  it('escapes double quotes and backslashes', () => {
-    assert.equal(quote('say "hi" \\ bye'), '"say \\"hi\\" \\\\ bye"');
+  it('keeps only the characters RFC 6750 allows in a value: no quote or backslash, even escaped', () => {
+    assert.equal(quote('say "hi" \\ bye'), `"say 'hi' / bye"`);
   });
 
-  it('drops control characters so a value cannot split the header', () => {
-    assert.equal(quote('a\r\nb\x00c\x7f'), '"abc"');
+  it('turns control characters into spaces so a value cannot split the header', () => {
+    assert.equal(quote('a\r\nb\x00c\x7f'), '"a  b c "');
+  });
+
+  it('turns non-ASCII text (a claim like a user name) into spaces, so Headers accepts it (regression: a 500)', () => {
+    const value = quote('Zoë’s token für 東京');
+    assert.match(value, /^"[\x20-\x21\x23-\x5b\x5d-\x7e]*"$/);
+    assert.doesNotThrow(() => new Headers({ 'www-authenticate': `Bearer error_description=${value}` }));
+  });
+
+  it('follows the same rule as the mock stock API, character for character', async () => {
+    const { quoteHeaderValue } = await import('../../../mock-stock-api/src/errors.ts');
+    const samples = ['plain', 'say "hi" \\ bye', 'a\r\nb\x00c\x7f', 'Zoë’s 東京', Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('')];
+    for (const sample of samples) assert.equal(quote(sample), quoteHeaderValue(sample), JSON.stringify(sample));
   });
 });
 
@@ -46,10 +58,10 @@ describe('challengeHeader', () => {
     assert.equal(params.scope, 'mcp:tools trade:write');
   });
 
-  it('escapes a description that contains quotes and backslashes', () => {
+  it('keeps a description with quotes and backslashes inside its quoted value', () => {
     const header = challengeHeader(new AuthError('invalid_token', 'bad "typ" \\ here'), OPTIONS);
-    assert.match(header, /error_description="bad \\"typ\\" \\\\ here"/);
-    assert.equal(parseChallenge(header).error_description, 'bad "typ" \\ here');
+    assert.match(header, /error_description="bad 'typ' \/ here"/);
+    assert.equal(parseChallenge(header).error_description, "bad 'typ' / here");
   });
 
   it('leaves out the error code for temporarily_unavailable', () => {

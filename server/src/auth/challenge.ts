@@ -1,9 +1,13 @@
 // RFC 6750 / RFC 9728 challenges: every 401/403 tells the client where the metadata is and which scopes to ask for.
 import { AuthError } from '../errors.ts';
 
-/** RFC 7230 quoted-string: escape backslash and double quote, drop control characters. */
+/**
+ * An RFC 6750 §3 attribute value, quoted. Its values may hold only %x20-21 / %x23-5B / %x5D-7E, so there is nothing
+ * to escape: `"` becomes `'`, `\` becomes `/`, anything else outside printable ASCII (controls, non-ASCII text from a
+ * claim, which would make `Headers` throw) a space. The mock stock API applies the same rule (a test compares them).
+ */
 export function quote(value: string): string {
-  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, '')}"`;
+  return `"${value.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x7e]/g, ' ')}"`;
 }
 
 export interface ChallengeOptions {

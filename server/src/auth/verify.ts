@@ -12,7 +12,11 @@ export interface Principal {
   exp: number;
   /** SHA-256 prefix of the raw token: for logs, never the token itself. */
   tokenHash: string;
-  /** Full SHA-256 of the raw token (base64url): the in-process cache key for this subject token. */
+  /**
+   * Full SHA-256 (base64url) of the token's canonical spelling: the exchange cache key for this subject token. Two
+   * spellings of one JWT (padding appended, the unused low bits of a part's last character flipped) verify alike, so
+   * they must share a key, or each spelling costs a Keycloak exchange.
+   */
   tokenSha256: string;
 }
 
@@ -46,8 +50,16 @@ function explain(error: unknown, options: VerifyOptions): AuthError {
   return new AuthError('temporarily_unavailable', 'Token verification failed unexpectedly; retry shortly.', { cause: error, logDetail: String(error) });
 }
 
+/**
+ * The compact JWS with each part re-encoded from its decoded bytes: unpadded base64url with zero unused bits, the one
+ * spelling `jose` would produce. Call it on tokens that verified (three parts).
+ */
+export function canonicalJws(token: string): string {
+  return token.split('.').map((part) => Buffer.from(part, 'base64url').toString('base64url')).join('.');
+}
+
 function tokenDigests(token: string): { tokenHash: string; tokenSha256: string } {
-  const digest = createHash('sha256').update(token).digest();
+  const digest = createHash('sha256').update(canonicalJws(token)).digest();
   return { tokenHash: digest.toString('hex', 0, 8), tokenSha256: digest.toString('base64url') };
 }
 

@@ -20,6 +20,8 @@ export function createHttpClient(maxSockets = 128): HttpClient {
   return {
     send(url, init) {
       return new Promise<HttpResponse>((resolve, reject) => {
+        // Config refuses https stock API URLs; this guard keeps a token from leaving in clear text if one slips by.
+        if (url.protocol !== 'http:') { reject(new TypeError(`createHttpClient speaks plain HTTP only, not ${url.protocol}`)); return; }
         const headers: Record<string, string | number> = { ...init.headers };
         if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
         const req = request({ agent, host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: url.port, path: url.pathname + url.search, method: init.method, headers }, (res) => {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DownstreamError } from '../errors.ts';
 import type { Exchanger, ExchangeRequest } from '../exchange/exchanger.ts';
 import { createMetrics } from '../metrics.ts';
 import { ALICE, blockNetwork, closedPort, startFakeServer, type FakeServer } from '../testing.ts';
 import type { Principal } from '../auth/verify.ts';
+import { createHttpClient } from './http.ts';
 import { createStockApi } from './stock-api.ts';
 
 const principal: Principal = { sub: ALICE, username: 'alice', clientId: 'mcp-cli', scopes: ['mcp:tools'], jti: 'j', exp: 0, tokenHash: '0123456789abcdef', tokenSha256: 'full-hash-a' };
@@ -19,6 +21,21 @@ describe('createStockApi', () => {
     api = await startFakeServer(() => ({ json: { ok: true } }));
   });
   after(() => api.close());
+
+  it('never sends a request to an https URL over plain HTTP (the token would travel in clear text to port 80)', async () => {
+    let connections = 0;
+    const listener = createServer((socket) => { connections += 1; socket.destroy(); });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as { port: number }).port;
+    const client = createHttpClient();
+    try {
+      await assert.rejects(client.send(new URL(`https://127.0.0.1:${port}/orders`), { method: 'POST', headers: { authorization: 'Bearer secret' }, body: '{}', timeoutMs: 1000 }), /plain HTTP only, not https:/);
+      assert.equal(connections, 0);
+    } finally {
+      client.close();
+      listener.close();
+    }
+  });
 
   it('exchanges for the call scope and sends only the exchanged token', async () => {
     const metrics = createMetrics();

@@ -17,6 +17,15 @@ export interface KeycloakClient {
 
 const METADATA_TTL_MS = 10 * 60_000;
 
+/**
+ * openid-client refuses plain-HTTP endpoints unless told otherwise: allow them only for an http:// issuer (the
+ * sandbox's localhost Keycloak). An https issuer keeps every check, so a metadata document that downgrades an
+ * endpoint to http is refused.
+ */
+export function discoveryHardening(issuer: string): Array<(config: oidc.Configuration) => void> {
+  return new URL(issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
+}
+
 export function createKeycloakClient(config: Config): KeycloakClient {
   const toInternal = (url: string) => (config.internalOrigin !== config.publicOrigin && url.startsWith(config.publicOrigin)
     ? config.internalOrigin + url.slice(config.publicOrigin.length) : url);
@@ -30,7 +39,7 @@ export function createKeycloakClient(config: Config): KeycloakClient {
   let discovered: Promise<oidc.Configuration> | undefined;
   const configuration = () => {
     discovered ??= oidc.discovery(new URL(config.ISSUER_URL), config.CLIENT_ID, config.CLIENT_SECRET, oidc.ClientSecretBasic(config.CLIENT_SECRET), {
-      execute: [oidc.allowInsecureRequests],
+      execute: discoveryHardening(config.ISSUER_URL),
       [oidc.customFetch]: timeoutFetch as never,
       timeout: Math.ceil(config.HTTP_TIMEOUT_MS / 1000),
     }).then((cfg) => {

@@ -10,7 +10,9 @@ import {
   ALICE, LEGACY_VERSION, legacyRequest, mcpHeaders, MODERN_VERSION, modernRequest, NOW, RESOURCE, rpc, startTestApp, stopTestApp,
   type TestApp, type ToolCallResult,
 } from '../testing.ts';
-import { SERVER_INFO, toAuthInfo } from './handler.ts';
+import { createLogger } from '../log.ts';
+import { createMetrics } from '../metrics.ts';
+import { createMcp, SERVER_INFO, toAuthInfo } from './handler.ts';
 import { TOOLS } from './tools.ts';
 
 const TOOL_NAMES = ['get_stock_info', 'search_stocks', 'get_portfolio', 'place_order', 'whoami', 'greet', 'get_datetime'];
@@ -66,6 +68,23 @@ describe('createMcp', () => {
 
   it('registers every tool definition', () => {
     assert.deepEqual(TOOLS.map((tool) => tool.name), TOOL_NAMES);
+  });
+
+  it('refuses a tool whose scope the token lacks even when called past the HTTP scope gate, on both paths (defence in depth)', async () => {
+    const mcp = createMcp({ stock: { call: () => { throw new Error('the stock API must not be called'); } }, logger: createLogger('silent'), metrics: createMetrics() });
+    const principal = { sub: ALICE, username: 'alice', clientId: 'mcp-cli', scopes: ['mcp:tools', 'trade:read'], jti: 'j', exp: 2_000_000_000, tokenHash: 'h', tokenSha256: 'hh' };
+    const auth = { principal, token: 'not-used', requestId: 'r1' };
+    const args = { symbol: 'ACME', side: 'buy', quantity: 1 };
+    for (const request of [legacyRequest('tools/call', { name: 'place_order', arguments: args }, { token }), modernRequest('tools/call', { name: 'place_order', arguments: args }, { token })]) {
+      const body = JSON.parse(await request.clone().text()) as unknown;
+      const viaSdk = await rpc<ToolCallResult>(await mcp.fetch(request, auth, body));
+      const fast = await mcp.tryFast(request.headers, body, auth);
+      assert.ok(fast, 'the fast path should take this well-formed call');
+      for (const [label, reply] of [['SDK', viaSdk], ['fast path', await rpc<ToolCallResult>(fast)]] as const) {
+        assert.equal(reply.result?.isError, true, `${label}: ${JSON.stringify(reply)}`);
+        assert.equal(reply.result?.content[0]?.text, 'Tool place_order needs scope trade:write.', label);
+      }
+    }
   });
 
   it('lists all 7 tools with their required scopes for a 2025-11-25 POST, as JSON', async () => {

@@ -4,6 +4,7 @@
 import {
   createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport, type AuthInfo,
 } from '@modelcontextprotocol/server';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
 import type { Logger } from '../log.ts';
@@ -76,13 +77,32 @@ export function createMcp(deps: McpDeps) {
     return server;
   }
 
+  // The SDK reports every refusal through onerror, the client's mistakes (bad headers, unsupported version) as well
+  // as its own faults. Which one it was shows in the status it answers with: errors are collected per request
+  // (AsyncLocalStorage: onerror runs inside the request's async context) and logged once the response is known,
+  // at error level only for a 5xx. Any client can send bad requests; they must not fill the error log.
+  const reported = new AsyncLocalStorage<Error[]>();
   const modern = createMcpHandler(buildServer, {
     responseMode: 'json',
     legacy: 'reject',
-    onerror: (error: Error) => deps.logger.log('error', 'mcp handler error', { error: error.name, message: error.message }),
+    onerror: (error: Error) => {
+      const errors = reported.getStore();
+      if (errors) errors.push(error);
+      else deps.logger.log('error', 'mcp handler error', { error: error.name, message: error.message });
+    },
   });
 
-  async function legacy(request: Request, authInfo: AuthInfo): Promise<Response> {
+  async function serveModern(request: Request, options: { authInfo: AuthInfo; parsedBody?: unknown }, requestId: string): Promise<Response> {
+    const errors: Error[] = [];
+    const response = await reported.run(errors, () => modern.fetch(request, options));
+    for (const error of errors) {
+      if (response.status >= 500) deps.logger.log('error', 'mcp handler error', { requestId, status: response.status, error: error.name, message: error.message });
+      else deps.logger.log('info', 'request refused by the MCP handler', { requestId, status: response.status, message: error.message });
+    }
+    return response;
+  }
+
+  async function legacy(request: Request, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
     if (request.method !== 'POST') {
       return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST.' }, id: null }, { status: 405, headers: { allow: 'POST' } });
     }
@@ -90,7 +110,7 @@ export function createMcp(deps: McpDeps) {
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     try {
-      return await transport.handleRequest(request, { authInfo });
+      return await transport.handleRequest(request, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody });
     } finally {
       void transport.close();
       void server.close();
@@ -118,8 +138,8 @@ export function createMcp(deps: McpDeps) {
     },
     async fetch(request: Request, auth: RequestAuth, parsedBody?: unknown): Promise<Response> {
       const authInfo = toAuthInfo(auth);
-      if (await isLegacyRequest(request, parsedBody)) return legacy(request, authInfo);
-      return modern.fetch(request, { authInfo });
+      if (await isLegacyRequest(request, parsedBody)) return legacy(request, authInfo, parsedBody);
+      return serveModern(request, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody }, auth.requestId);
     },
   };
 }
