@@ -1,51 +1,129 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, legacyRequest, modernRequest, TRADER_SCOPE, userClaims, type TestApp } from '../testing.ts';
+import fc from 'fast-check';
+import { createTestApp, RESOURCE, TRADER_SCOPE, userClaims, type TestApp } from '../testing.ts';
 import { fastToolCall } from './fast-path.ts';
 
-// Every tool, valid and invalid arguments, both eras: the fast path must answer exactly as the SDK does.
-const CALLS: Array<[string, Record<string, unknown> | undefined]> = [
-  ['get_stock_info', { symbol: 'ACME' }], ['search_stocks', { query: 'acme' }], ['get_portfolio', {}], ['get_portfolio', undefined],
-  ['place_order', { symbol: 'ACME', side: 'buy', quantity: 3 }], ['place_order', { symbol: 'ACME', side: 'buy', quantity: 3, limit_price: 10 }],
-  ['whoami', {}], ['greet', { name: 'Ada' }], ['greet', {}], ['get_datetime', {}],
-  ['get_stock_info', { symbol: 7 }], ['place_order', { symbol: 'ACME', side: 'hold', quantity: -1 }], ['no_such_tool', {}],
-];
+// The fast path must answer exactly as the SDK does: two apps, one with the fast path and one without, get the same
+// request bytes, and their answers must be byte-identical. Requests are generated (fast-check) per protocol version
+// across id spellings, Content-Type and Accept headers, envelope shapes and argument shapes, valid and not; for each
+// version the test also proves the fast path answered (its counter moved) for a share of them, so "identical"
+// cannot come from the fast path never running.
+const VERSIONS = ['2025-06-18', '2025-11-25', '2026-07-28'] as const;
+const RUNS_PER_VERSION = 300;
 
-describe('fast path vs SDK path', () => {
+/** Arguments per tool: valid ones (the fast path answers) and invalid ones (the SDK owns the error). */
+const TOOL_ARGS: Record<string, Array<Record<string, unknown> | undefined | unknown[] | string>> = {
+  get_stock_info: [{ symbol: 'ACME' }, { symbol: 'acme' }, { symbol: 7 }, {}, undefined, []],
+  search_stocks: [{ query: 'acme' }, { query: '' }, { query: 'x', extra: 1 }],
+  get_portfolio: [{}, undefined, { extra: true }, 'string'],
+  place_order: [{ symbol: 'ACME', side: 'buy', quantity: 3 }, { symbol: 'ACME', side: 'sell', quantity: 1, limit_price: 10 }, { symbol: 'ACME', side: 'hold', quantity: -1 }, { symbol: 'ACME', side: 'buy', quantity: 1.5 }],
+  whoami: [{}, undefined],
+  greet: [{ name: 'Ada' }, {}, { name: 'Zoë 東京' }, { name: 42 }],
+  get_datetime: [{}, { timezone: 'x' }],
+  no_such_tool: [{}],
+};
+
+/** Mostly the usual value (so a fair share of requests is one the fast path takes), sometimes an odd one. */
+const mostly = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: usual }, { weight: 1, arbitrary: odd });
+const idText = mostly(
+  fc.oneof(fc.integer().map(String), fc.string({ maxLength: 12 }).map((text) => JSON.stringify(text))),
+  fc.constantFrom('1.5', '1e400', '-0', '0', 'null', 'true', '""', '9007199254740993', '1E2', '[1]', '{"a":1}'),
+);
+const contentType = mostly(fc.constantFrom('application/json', 'application/json; charset=utf-8'), fc.constantFrom('Application/JSON', 'application/json-seq', 'application/json, application/json', 'text/plain'));
+const accept = mostly(fc.constantFrom('application/json, text/event-stream', 'text/event-stream, application/json'), fc.constantFrom('application/json', 'text/event-stream', '*/*'));
+const capabilities = mostly(fc.constantFrom<unknown>({}, { elicitation: {} }), fc.constantFrom<unknown>(5, null, [], 'x'));
+const toolCall = fc.constantFrom(...Object.keys(TOOL_ARGS)).chain((name) => {
+  const [valid, ...others] = TOOL_ARGS[name] ?? [{}];
+  return fc.record({ name: fc.constant(name), args: others.length ? mostly(fc.constant(valid), fc.constantFrom(...others)) : fc.constant(valid) });
+});
+
+interface Sample { id: string; contentType: string; accept: string; name: string; args: unknown; capabilities: unknown; nameHeader: 'same' | 'other' | 'absent'; extraParam: boolean }
+const sample: fc.Arbitrary<Sample> = fc.record({
+  id: idText, contentType, accept, capabilities,
+  nameHeader: mostly(fc.constant<'same' | 'other' | 'absent'>('same'), fc.constantFrom<'same' | 'other' | 'absent'>('other', 'absent')),
+  extraParam: mostly(fc.constant(false), fc.constant(true)),
+  call: toolCall,
+}).map(({ call, ...rest }) => ({ ...rest, name: call.name, args: call.args }));
+
+function requestFor(version: (typeof VERSIONS)[number], s: Sample, token: string): Request {
+  const modern = version === '2026-07-28';
+  const params: Record<string, unknown> = { name: s.name, ...(s.args === undefined ? {} : { arguments: s.args }), ...(s.extraParam ? { task: { ttl: 1 } } : {}) };
+  if (modern) {
+    params._meta = {
+      'io.modelcontextprotocol/protocolVersion': version,
+      'io.modelcontextprotocol/clientInfo': { name: 'gen', version: '1.0.0' },
+      'io.modelcontextprotocol/clientCapabilities': s.capabilities,
+    };
+  }
+  // The id goes in as raw JSON text, so spellings JSON.stringify cannot produce (1e400, -0, 1E2) are sent as is.
+  const body = `{"jsonrpc":"2.0","id":${s.id},"method":"tools/call","params":${JSON.stringify(params)}}`;
+  const headers: Record<string, string> = { host: 'localhost:3000', authorization: `Bearer ${token}`, 'content-type': s.contentType, accept: s.accept, 'mcp-protocol-version': version };
+  if (modern) {
+    headers['mcp-method'] = 'tools/call';
+    if (s.nameHeader !== 'absent') headers['mcp-name'] = s.nameHeader === 'same' ? s.name : 'greet-other';
+  }
+  return new Request(RESOURCE, { method: 'POST', headers, body });
+}
+
+describe('fast path vs SDK path: byte-identical answers (generated requests)', () => {
   let fast: TestApp;
   let sdk: TestApp;
   let token: string;
+  const tally = new Map<string, { generated: number; identical: number; fastPath: number }>();
   before(async () => {
     fast = await createTestApp({ fastPath: true });
     sdk = await createTestApp({ signer: fast.signer, fastPath: false });
     token = await fast.signer.sign(userClaims({ scope: TRADER_SCOPE }));
   });
-  after(async () => { await fast.close(); await sdk.close(); });
+  after(async () => {
+    await fast.close(); await sdk.close();
+    for (const [version, counts] of tally) console.log(`fast-path equivalence ${version}: ${counts.generated} requests generated, ${counts.identical} byte-identical, fast path taken for ${counts.fastPath}`);
+  });
 
-  for (const era of ['2025-11-25', '2026-07-28'] as const) {
-    for (const [name, args] of CALLS) {
-      it(`answers tools/call ${name} ${JSON.stringify(args)} identically in ${era}`, async () => {
-        const params = { name, ...(args === undefined ? {} : { arguments: args }) };
-        const make = () => (era === '2026-07-28' ? modernRequest('tools/call', params, { token }) : legacyRequest('tools/call', params, { token }));
-        const [a, b] = [make(), make()];
-        const bodyA = JSON.parse(await a.clone().text()) as { id: number };
-        const bodyB = JSON.parse(await b.clone().text()) as { id: number };
-        const [ra, rb] = await Promise.all([fast.app.request(a), sdk.app.request(b)]);
-        assert.equal(ra.status, rb.status);
-        assert.equal(ra.headers.get('content-type'), rb.headers.get('content-type'));
-        const [ja, jb] = [await ra.json() as { id: number }, await rb.json() as { id: number }];
-        assert.equal(ja.id, bodyA.id);
-        assert.equal(jb.id, bodyB.id);
-        assert.deepEqual({ ...ja, id: 0 }, { ...jb, id: 0 });
-      });
-    }
+  /** Sends one request to both apps; returns whether the fast path answered it. */
+  async function compare(version: (typeof VERSIONS)[number], s: Sample): Promise<boolean> {
+    const before = fast.metrics.fastPathCalls;
+    const a = await fast.app.request(requestFor(version, s, token));
+    const took = fast.metrics.fastPathCalls > before;
+    const b = await sdk.app.request(requestFor(version, s, token));
+    assert.equal(sdk.metrics.fastPathCalls, 0);
+    const [textA, textB] = [await a.text(), await b.text()];
+    const label = `${version} ${JSON.stringify(s)}${took ? ' (fast path)' : ''}`;
+    assert.equal(a.status, b.status, `${label}: status`);
+    assert.equal(a.headers.get('content-type'), b.headers.get('content-type'), `${label}: content-type`);
+    assert.equal(textA, textB, `${label}: body`);
+    return took;
   }
 
-  it('takes the fast path only for plain, valid tools/call requests (counted by the stock API calls staying equal)', async () => {
-    const before = fast.metrics.toolCalls;
-    const response = await fast.app.request(legacyRequest('tools/call', { name: 'whoami', arguments: {} }, { token }));
-    assert.equal(response.status, 200);
-    assert.equal(fast.metrics.toolCalls, before + 1);
+  for (const version of VERSIONS) {
+    it(`answers ${RUNS_PER_VERSION} generated tools/call requests byte for byte like the SDK, and takes the fast path for the plain ones (${version})`, async () => {
+      const counts = { generated: 0, identical: 0, fastPath: 0 };
+      tally.set(version, counts);
+      await fc.assert(fc.asyncProperty(sample, async (s) => {
+        counts.generated += 1;
+        const took = await compare(version, s);
+        counts.identical += 1;
+        if (took) counts.fastPath += 1;
+      }), { numRuns: RUNS_PER_VERSION });
+      // A plain call must take the fast path in every version (else the comparison proves nothing about it).
+      const plain: Sample = { id: '41', contentType: 'application/json', accept: 'application/json, text/event-stream', name: 'place_order', args: { symbol: 'ACME', side: 'buy', quantity: 2 }, capabilities: {}, nameHeader: 'same', extraParam: false };
+      assert.equal(await compare(version, plain), true, 'a plain place_order did not take the fast path');
+      assert.equal(await compare(version, { ...plain, id: '"req-é"' }), true, 'a string id did not take the fast path');
+      assert.ok(counts.fastPath >= RUNS_PER_VERSION / 5, `the fast path answered only ${counts.fastPath} of ${counts.generated}`);
+    });
+  }
+
+  it('defers to the SDK for what the SDK refuses: non-integer ids, JSON sequences, duplicated Content-Type, a bad capabilities shape', async () => {
+    const plain: Sample = { id: '1', contentType: 'application/json', accept: 'application/json, text/event-stream', name: 'whoami', args: {}, capabilities: {}, nameHeader: 'same', extraParam: false };
+    for (const [version, variant] of [
+      ['2025-11-25', { id: '1.5' }], ['2025-11-25', { id: '1e400' }], ['2026-07-28', { id: '1.5' }],
+      ['2025-11-25', { contentType: 'application/json-seq' }], ['2025-06-18', { contentType: 'application/json, application/json' }],
+      ['2026-07-28', { capabilities: 5 }], ['2026-07-28', { nameHeader: 'other' }],
+    ] as const) {
+      const took = await compare(version, { ...plain, ...variant });
+      assert.equal(took, false, `${version} ${JSON.stringify(variant)} took the fast path`);
+    }
   });
 });
 

@@ -130,6 +130,7 @@ export function createMcp(deps: McpDeps) {
       if (!call) return undefined;
       const args = call.tool.inputSchema.safeParse(call.arguments ?? {});
       if (!args.success) return undefined;
+      deps.metrics.fastPathCalls += 1;
       const result = await runTool(call.tool, args.data, auth, auth.token);
       const body = call.era === 'modern'
         ? { result: { ...result, resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': SERVER_INFO } }, jsonrpc: '2.0', id: call.id }
