@@ -7,7 +7,7 @@ NODE_DIR := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 NODE := $(NODE_DIR)/node
 
-.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck clean
+.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean
 
 ## help: list the targets
 help:
@@ -64,6 +64,14 @@ bench-smoke: install
 ## typecheck: tsc over every workspace, tests included
 typecheck: install
 	npx tsc -p tsconfig.json
+
+## lint: formatter and linter check (biome), as make test runs it
+lint: install
+	npx biome check .
+
+## format: rewrite files in the project's format (biome) and apply safe lint fixes
+format: install
+	npx biome check --write .
 
 ## clean: remove run state and logs (not the Keycloak cache in ~/.cache/mcp-keycloak-sandbox)
 clean: down

@@ -7,19 +7,30 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORTS, dockerStatus, E2E_PORTS, offsetPorts, startNative, StackError } from '../stack/src/index.ts';
+import {
+  DEFAULT_PORTS,
+  dockerStatus,
+  E2E_PORTS,
+  offsetPorts,
+  type RunningStack,
+  startNative,
+  StackError,
+} from '../stack/src/index.ts';
+import type { ComposeStack } from '../e2e/src/harness/compose-provider.ts';
 import { repoRoot } from '../stack/src/paths.ts';
 import { stackSettings } from '../stack/src/settings.ts';
 import { missingTools } from '../stack/src/tools.ts';
 import { harnessSettings } from '../e2e/src/harness/settings.ts';
 
-const { values } = parseArgs({ options: {
-  only: { type: 'string' },
-  /** Shift every e2e port (two runs side by side). */
-  'ports-offset': { type: 'string', default: '0' },
-  /** e2e test files to run instead of all (glob). */
-  files: { type: 'string', default: 'e2e/src/**/*.test.ts' },
-} });
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    /** Shift every e2e port (two runs side by side). */
+    'ports-offset': { type: 'string', default: '0' },
+    /** e2e test files to run instead of all (glob). */
+    files: { type: 'string', default: 'e2e/src/**/*.test.ts' },
+  },
+});
 const only = values.only;
 const e2eFiles = values.files;
 const e2ePorts = offsetPorts(E2E_PORTS, Number(values['ports-offset']));
@@ -39,17 +50,36 @@ function nodeTest(stage: string, files: string[], env: Record<string, string> = 
   const countsFile = join(resultsDir, `${stage}.counts.json`);
   rmSync(countsFile, { force: true });
   const started = performance.now();
-  const result = spawnSync(process.execPath, [
-    '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
-    `--test-reporter=${join(repoRoot, 'scripts', 'test-reporter.ts')}`, `--test-reporter-destination=${countsFile}`,
-    ...extra, ...files,
-  ], { cwd: repoRoot, stdio: 'inherit', env: { ...stackSettings().env, ...env } });
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(repoRoot, 'scripts', 'test-reporter.ts')}`,
+      `--test-reporter-destination=${countsFile}`,
+      ...extra,
+      ...files,
+    ],
+    { cwd: repoRoot, stdio: 'inherit', env: { ...stackSettings().env, ...env } },
+  );
   let counts = { passed: 0, failed: 0, skipped: 0 };
-  try { counts = JSON.parse(readFileSync(countsFile, 'utf8')); } catch { counts.failed = 1; console.log(`(${stage}: the test runner produced no counts; exit ${result.status})`); }
+  try {
+    counts = JSON.parse(readFileSync(countsFile, 'utf8'));
+  } catch {
+    counts.failed = 1;
+    console.log(`(${stage}: the test runner produced no counts; exit ${result.status})`);
+  }
   if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
-  totals.passed += counts.passed; totals.failed += counts.failed; totals.skipped += counts.skipped;
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
   stageCounts.set(stage, counts);
-  stages.push({ name: stage, seconds: Math.round(performance.now() - started) / 1000, result: `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` });
+  stages.push({
+    name: stage,
+    seconds: Math.round(performance.now() - started) / 1000,
+    result: `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
+  });
 }
 
 /** A stage that cannot run because a tool is missing: one failure, with the line that says what to install. */
@@ -58,45 +88,107 @@ function missing(stage: string, lines: string[]): boolean {
   banner(`${stage}: missing tools`);
   for (const line of lines) console.log(`ERROR: ${line}`);
   totals.failed += 1;
-  stages.push({ name: stage, seconds: 0, result: `FAILED: ${lines.map((line) => line.split(' (')[0]).join(', ')} not installed (see above)` });
+  stages.push({
+    name: stage,
+    seconds: 0,
+    result: `FAILED: ${lines.map((line) => line.split(' (')[0]).join(', ')} not installed (see above)`,
+  });
   return true;
 }
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
-    socket.setTimeout(1000, () => { socket.destroy(); resolve(false); });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
+  });
+}
+
+/** Biome: formatting (a diff fails) and lint rules, over every TypeScript and JSON file (biome.json). */
+function lint(): void {
+  banner('lint (biome check: formatter and linter; `make format` fixes formatting)');
+  const started = performance.now();
+  const result = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'check', '--colors=off', '.'],
+    { cwd: repoRoot, stdio: 'inherit' },
+  );
+  const ok = result.status === 0;
+  if (ok) totals.passed += 1;
+  else totals.failed += 1;
+  stages.push({
+    name: 'lint',
+    seconds: Math.round(performance.now() - started) / 1000,
+    result: ok ? 'ok' : 'FAILED (run `make format`, then fix what `make lint` still reports)',
   });
 }
 
 function typecheck(): void {
   banner('typecheck (tsc over every workspace, tests included)');
   const started = performance.now();
-  const result = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'inherit' });
+  const result = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+    { cwd: repoRoot, stdio: 'inherit' },
+  );
   const ok = result.status === 0;
-  if (ok) totals.passed += 1; else totals.failed += 1;
-  stages.push({ name: 'typecheck', seconds: Math.round(performance.now() - started) / 1000, result: ok ? 'ok' : 'FAILED' });
+  if (ok) totals.passed += 1;
+  else totals.failed += 1;
+  stages.push({
+    name: 'typecheck',
+    seconds: Math.round(performance.now() - started) / 1000,
+    result: ok ? 'ok' : 'FAILED',
+  });
 }
 
 async function e2eNative(): Promise<void> {
   if (missing('e2e native', missingTools([['chromium', harnessSettings.CHROMIUM_PATH], 'redis-server']))) return;
   banner('e2e, native provider: starting Keycloak, Redis, stock API and MCP server on e2e ports');
   const started = performance.now();
-  let stack;
+  let stack: RunningStack;
   try {
-    stack = await startNative({ name: `e2e-${process.pid}`, ports: e2ePorts, serverEnv: { LOG_LEVEL: 'info', EXCHANGE_CACHE_SKEW_S: '35' }, exchangedTokenLifespan: 45 }, (line) => console.log(line));
+    stack = await startNative(
+      {
+        name: `e2e-${process.pid}`,
+        ports: e2ePorts,
+        serverEnv: { LOG_LEVEL: 'info', EXCHANGE_CACHE_SKEW_S: '35' },
+        exchangedTokenLifespan: 45,
+      },
+      (line) => console.log(line),
+    );
   } catch (error) {
     console.log(error instanceof StackError ? `ERROR (${error.code}): ${error.toUserString()}` : String(error));
     totals.failed += 1;
-    stages.push({ name: 'e2e native: stack start', seconds: Math.round(performance.now() - started) / 1000, result: 'FAILED' });
+    stages.push({
+      name: 'e2e native: stack start',
+      seconds: Math.round(performance.now() - started) / 1000,
+      result: 'FAILED',
+    });
     return;
   }
-  stages.push({ name: 'e2e native: stack start', seconds: Math.round(performance.now() - started) / 1000, result: `ready (${stack.notes.join('; ')})` });
-  const sandboxStack = JSON.stringify({ provider: stack.provider, name: stack.spec.name, urls: stack.urls, ports: stack.spec.ports });
+  stages.push({
+    name: 'e2e native: stack start',
+    seconds: Math.round(performance.now() - started) / 1000,
+    result: `ready (${stack.notes.join('; ')})`,
+  });
+  const sandboxStack = JSON.stringify({
+    provider: stack.provider,
+    name: stack.spec.name,
+    urls: stack.urls,
+    ports: stack.spec.ports,
+  });
   try {
-    nodeTest('e2e-native', [e2eFiles], { SANDBOX_STACK: sandboxStack }, ['--test-concurrency=1', '--test-timeout=180000']);
+    nodeTest('e2e-native', [e2eFiles], { SANDBOX_STACK: sandboxStack }, [
+      '--test-concurrency=1',
+      '--test-timeout=180000',
+    ]);
     if (!values.files || values.files === 'e2e/src/**/*.test.ts') benchSmoke(sandboxStack);
   } finally {
     await stack.stop();
@@ -108,10 +200,19 @@ function benchSmoke(sandboxStack: string): void {
   if (missing('bench smoke', missingTools(['wrk']))) return;
   banner('bench smoke (bench/run.ts --smoke against the e2e stack)');
   const started = performance.now();
-  const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke'], { cwd: repoRoot, stdio: 'inherit', env: { ...stackSettings().env, SANDBOX_STACK: sandboxStack } });
+  const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    env: { ...stackSettings().env, SANDBOX_STACK: sandboxStack },
+  });
   const ok = result.status === 0;
-  if (ok) totals.passed += 1; else totals.failed += 1;
-  stages.push({ name: 'bench smoke', seconds: Math.round(performance.now() - started) / 1000, result: ok ? 'ok (results in bench/results/smoke-*.json)' : `FAILED (exit ${result.status})` });
+  if (ok) totals.passed += 1;
+  else totals.failed += 1;
+  stages.push({
+    name: 'bench smoke',
+    seconds: Math.round(performance.now() - started) / 1000,
+    result: ok ? 'ok (results in bench/results/smoke-*.json)' : `FAILED (exit ${result.status})`,
+  });
 }
 
 async function composeProvider(): Promise<void> {
@@ -121,7 +222,9 @@ async function composeProvider(): Promise<void> {
     // The compose stage runs the same files as the native one: count each of its tests as skipped, not one line.
     const native = stageCounts.get('e2e-native');
     const count = native ? native.passed + native.failed + native.skipped : 1;
-    console.log(`compose provider: skipped, ${count} tests not run (${docker.reason}); \`bash scripts/install-docker.sh\` and \`make images\` make it run here`);
+    console.log(
+      `compose provider: skipped, ${count} tests not run (${docker.reason}); \`bash scripts/install-docker.sh\` and \`make images\` make it run here`,
+    );
     totals.skipped += count;
     stages.push({ name: 'e2e compose', seconds: 0, result: `${count} skipped: ${docker.reason}` });
     return;
@@ -129,7 +232,8 @@ async function composeProvider(): Promise<void> {
   if (missing('e2e compose', missingTools([['chromium', harnessSettings.CHROMIUM_PATH]]))) return;
   // docker-compose.yml publishes the default ports: something already there (`make up`) would take the requests.
   const busy = [];
-  for (const [service, port] of Object.entries(DEFAULT_PORTS)) if (service !== 'redis' && await listening(port)) busy.push(`${service} ${port}`);
+  for (const [service, port] of Object.entries(DEFAULT_PORTS))
+    if (service !== 'redis' && (await listening(port))) busy.push(`${service} ${port}`);
   if (busy.length > 0) {
     console.log(`ERROR: the compose stack publishes the default ports, and these already answer: ${busy.join(', ')}`);
     console.log('  fix: stop what runs there (`make down` stops `make up`), then run `make test` again');
@@ -139,21 +243,42 @@ async function composeProvider(): Promise<void> {
   }
   const started = performance.now();
   const { startComposeStack } = await import('../e2e/src/harness/compose-provider.ts');
-  let compose;
+  let compose: ComposeStack;
   try {
     compose = await startComposeStack();
   } catch (error) {
     console.log(`ERROR: the compose stack did not come up: ${error instanceof Error ? error.message : String(error)}`);
-    console.log('  fix: `docker compose logs` shows which service failed; without a container registry run `make images` first');
+    console.log(
+      '  fix: `docker compose logs` shows which service failed; without a container registry run `make images` first',
+    );
     totals.failed += 1;
-    stages.push({ name: 'e2e compose: stack start', seconds: Math.round(performance.now() - started) / 1000, result: 'FAILED' });
+    stages.push({
+      name: 'e2e compose: stack start',
+      seconds: Math.round(performance.now() - started) / 1000,
+      result: 'FAILED',
+    });
     return;
   }
-  stages.push({ name: 'e2e compose: stack start', seconds: Math.round(performance.now() - started) / 1000, result: `ready (${compose.notes.join('; ')})` });
+  stages.push({
+    name: 'e2e compose: stack start',
+    seconds: Math.round(performance.now() - started) / 1000,
+    result: `ready (${compose.notes.join('; ')})`,
+  });
   try {
-    nodeTest('e2e-compose', [e2eFiles], {
-      SANDBOX_STACK: JSON.stringify({ provider: 'compose', name: compose.project, urls: compose.urls, ports: compose.ports, composeProject: compose.project }),
-    }, ['--test-concurrency=1', '--test-timeout=300000']);
+    nodeTest(
+      'e2e-compose',
+      [e2eFiles],
+      {
+        SANDBOX_STACK: JSON.stringify({
+          provider: 'compose',
+          name: compose.project,
+          urls: compose.urls,
+          ports: compose.ports,
+          composeProject: compose.project,
+        }),
+      },
+      ['--test-concurrency=1', '--test-timeout=300000'],
+    );
   } finally {
     await compose.stop();
   }
@@ -164,16 +289,26 @@ const begin = performance.now();
 const absent = missingTools([['chromium', harnessSettings.CHROMIUM_PATH], 'redis-server', 'wrk']);
 if (only !== 'unit') for (const line of absent) console.log(`WARNING: ${line}`);
 if (!only || only === 'unit') {
+  lint();
   typecheck();
   banner('unit tests (no network beyond 127.0.0.1)');
-  nodeTest('unit', ['scripts/*.test.ts', 'stack/src/**/*.test.ts', 'mock-stock-api/src/**/*.test.ts', 'server/src/**/*.test.ts']);
+  nodeTest('unit', [
+    'scripts/*.test.ts',
+    'stack/src/**/*.test.ts',
+    'mock-stock-api/src/**/*.test.ts',
+    'server/src/**/*.test.ts',
+  ]);
 }
 if (!only || only === 'e2e' || only === 'native') await e2eNative();
 if (!only || only === 'e2e' || only === 'compose') await composeProvider();
 
 banner('summary');
-for (const stage of stages) console.log(`  ${stage.name.padEnd(28)} ${String(stage.seconds).padStart(7)} s  ${stage.result}`);
+for (const stage of stages)
+  console.log(`  ${stage.name.padEnd(28)} ${String(stage.seconds).padStart(7)} s  ${stage.result}`);
 console.log(`  total ${Math.round(performance.now() - begin) / 1000} s`);
-writeFileSync(join(resultsDir, 'stages.json'), `${JSON.stringify({ finishedAt: new Date().toISOString(), stages, totals }, null, 2)}\n`);
+writeFileSync(
+  join(resultsDir, 'stages.json'),
+  `${JSON.stringify({ finishedAt: new Date().toISOString(), stages, totals }, null, 2)}\n`,
+);
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exitCode = totals.failed > 0 ? 1 : 0;

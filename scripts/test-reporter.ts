@@ -7,7 +7,11 @@ export default async function* countsReporter(source: AsyncIterable<TestEvent>):
   const counts = { passed: 0, failed: 0, skipped: 0 };
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
-    const data = event.data as { skip?: unknown; todo?: unknown; details: { type?: string; error?: { failureType?: string } } };
+    const data = event.data as {
+      skip?: unknown;
+      todo?: unknown;
+      details: { type?: string; error?: { failureType?: string } };
+    };
     const isSuite = data.details.type === 'suite';
     if (isSuite && event.type === 'test:pass' && (data.skip === undefined || data.skip === false)) continue;
     if (isSuite && data.details.error?.failureType === 'subtestsFailed') continue;

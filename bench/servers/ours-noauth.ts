@@ -11,11 +11,20 @@ import { loadConfig } from '../../server/src/config.ts';
 
 // The entry point reads its environment once, as server/src/main.ts does.
 const env = process.env;
-const token = z.string({ error: '"BENCH_TOKEN" must be a user access token' }).min(20, '"BENCH_TOKEN" must be a user access token').parse(env.BENCH_TOKEN);
+const token = z
+  .string({ error: '"BENCH_TOKEN" must be a user access token' })
+  .min(20, '"BENCH_TOKEN" must be a user access token')
+  .parse(env.BENCH_TOKEN);
 const claims = decodeJwt(token);
 const principal: Principal = {
-  sub: String(claims.sub), username: String(claims.preferred_username), clientId: String(claims.azp), scopes: String(claims.scope).split(' '),
-  jti: String(claims.jti), exp: Number(claims.exp), tokenHash: 'bench', tokenSha256: 'bench-fixed-principal',
+  sub: String(claims.sub),
+  username: String(claims.preferred_username),
+  clientId: String(claims.azp),
+  scopes: String(claims.scope).split(' '),
+  jti: String(claims.jti),
+  exp: Number(claims.exp),
+  tokenHash: 'bench',
+  tokenSha256: 'bench-fixed-principal',
 };
 const config = loadConfig({ ...env, PORT: process.argv[2] ?? '3903' });
 const { app } = createApp({ config, tokenVerifier: async () => principal });

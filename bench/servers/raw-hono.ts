@@ -4,7 +4,11 @@ import { Hono } from 'hono';
 
 const app = new Hono();
 app.post('/mcp', async (c) => {
-  const body = await c.req.json() as { id?: unknown };
-  return c.json({ jsonrpc: '2.0', id: body.id ?? null, result: { content: [{ type: 'text', text: 'ACME (Acme Corporation): 142.35 USD' }] } });
+  const body = (await c.req.json()) as { id?: unknown };
+  return c.json({
+    jsonrpc: '2.0',
+    id: body.id ?? null,
+    result: { content: [{ type: 'text', text: 'ACME (Acme Corporation): 142.35 USD' }] },
+  });
 });
 serve({ fetch: app.fetch, port: Number(process.argv[2] ?? 3901), hostname: '127.0.0.1' });

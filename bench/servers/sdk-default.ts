@@ -8,10 +8,14 @@ import { z } from 'zod';
 
 const handler = createMcpHandler(() => {
   const server = new McpServer({ name: 'sdk-default', version: '1.0.0' });
-  server.registerTool('get_stock_info', { description: 'Quote', inputSchema: z.object({ symbol: z.string() }) }, async ({ symbol }) => ({
-    content: [{ type: 'text', text: `${symbol} (Acme Corporation): 142.35 USD` }],
-    structuredContent: { quote: { symbol, name: 'Acme Corporation', price: 142.35, currency: 'USD' } },
-  }));
+  server.registerTool(
+    'get_stock_info',
+    { description: 'Quote', inputSchema: z.object({ symbol: z.string() }) },
+    async ({ symbol }) => ({
+      content: [{ type: 'text', text: `${symbol} (Acme Corporation): 142.35 USD` }],
+      structuredContent: { quote: { symbol, name: 'Acme Corporation', price: 142.35, currency: 'USD' } },
+    }),
+  );
   return server;
 });
 const app = new Hono();

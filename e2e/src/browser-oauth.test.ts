@@ -9,12 +9,26 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError as UnauthorizedErrorV1 } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { ARTIFACTS, BrowserOAuthProvider, launchBrowser, startCallbackServer, type CallbackServer } from './harness/browser.ts';
+import {
+  ARTIFACTS,
+  BrowserOAuthProvider,
+  launchBrowser,
+  startCallbackServer,
+  type CallbackServer,
+} from './harness/browser.ts';
 import { decodeClaims } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
 
 type Line = 'v1 @ 2025-11-25' | 'v2 @ 2026-07-28';
-interface Session { callTool(name: string, args?: Record<string, unknown>): Promise<{ structuredContent?: Record<string, unknown>; isError?: boolean }>; listTools(): Promise<Array<{ name: string }>>; close(): Promise<void>; finishAuth(callback: URL): Promise<void> }
+interface Session {
+  callTool(
+    name: string,
+    args?: Record<string, unknown>,
+  ): Promise<{ structuredContent?: Record<string, unknown>; isError?: boolean }>;
+  listTools(): Promise<Array<{ name: string }>>;
+  close(): Promise<void>;
+  finishAuth(callback: URL): Promise<void>;
+}
 
 function makeSession(line: Line, provider: BrowserOAuthProvider): Session {
   const url = new URL(stack().urls.mcp);
@@ -22,20 +36,41 @@ function makeSession(line: Line, provider: BrowserOAuthProvider): Session {
     const client = new ClientV1({ name: 'e2e-browser-v1', version: '1.0.0' });
     const transport = new TransportV1(url, { authProvider: provider as never });
     return {
-      async listTools() { await ensureConnected(); return (await client.listTools()).tools; },
-      async callTool(name, args = {}) { await ensureConnected(); return (await client.callTool({ name, arguments: args })) as never; },
+      async listTools() {
+        await ensureConnected();
+        return (await client.listTools()).tools;
+      },
+      async callTool(name, args = {}) {
+        await ensureConnected();
+        return (await client.callTool({ name, arguments: args })) as never;
+      },
       close: () => client.close(),
       finishAuth: (callback) => transport.finishAuth(callback.searchParams.get('code') ?? ''),
     };
-    async function ensureConnected() { if (!client.transport) await client.connect(transport); }
+    async function ensureConnected() {
+      if (!client.transport) await client.connect(transport);
+    }
   }
-  const client = new V2.Client({ name: 'e2e-browser-v2', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } } as never);
+  const client = new V2.Client({ name: 'e2e-browser-v2', version: '1.0.0' }, {
+    versionNegotiation: { mode: { pin: '2026-07-28' } },
+  } as never);
   const transport = new V2.StreamableHTTPClientTransport(url, { authProvider: provider as never });
   let connected = false;
-  const ensureConnected = async () => { if (!connected) { await client.connect(transport); connected = true; } };
+  const ensureConnected = async () => {
+    if (!connected) {
+      await client.connect(transport);
+      connected = true;
+    }
+  };
   return {
-    async listTools() { await ensureConnected(); return (await client.listTools()).tools; },
-    async callTool(name, args = {}) { await ensureConnected(); return (await client.callTool({ name, arguments: args })) as never; },
+    async listTools() {
+      await ensureConnected();
+      return (await client.listTools()).tools;
+    },
+    async callTool(name, args = {}) {
+      await ensureConnected();
+      return (await client.callTool({ name, arguments: args })) as never;
+    },
     close: () => client.close(),
     finishAuth: (callback) => transport.finishAuth(callback.searchParams),
   };
@@ -61,11 +96,18 @@ async function authorizeAndList(line: Line, provider: BrowserOAuthProvider): Pro
 }
 
 let browser: Browser;
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
 
 /** A fresh browser profile and loopback callback per test; a Playwright trace is saved when the test fails. */
-async function inContext<T>(name: string, fn: (context: BrowserContext, callback: CallbackServer) => Promise<T>): Promise<T> {
+async function inContext<T>(
+  name: string,
+  fn: (context: BrowserContext, callback: CallbackServer) => Promise<T>,
+): Promise<T> {
   const context = await browser.newContext();
   const callback = await startCallbackServer();
   await context.tracing.start({ screenshots: true, snapshots: true });
@@ -95,8 +137,13 @@ for (const line of ['v1 @ 2025-11-25', 'v2 @ 2026-07-28'] as const) {
             assert.equal(tools.length, 7);
             const result = await session.callTool('get_portfolio');
             assert.ok(!result.isError, JSON.stringify(result));
-            assert.equal((result.structuredContent?.portfolio as { owner: { username: string } }).owner.username, user);
-          } finally { await session.close(); }
+            assert.equal(
+              (result.structuredContent?.portfolio as { owner?: { username: string } } | undefined)?.owner?.username,
+              user,
+            );
+          } finally {
+            await session.close();
+          }
 
           assert.ok(provider.registeredClientId, 'no anonymous DCR happened');
           const authUrl = provider.authorizationUrls[0];
@@ -106,8 +153,14 @@ for (const line of ['v1 @ 2025-11-25', 'v2 @ 2026-07-28'] as const) {
           const claims = decodeClaims(provider.accessToken ?? '');
           assert.equal(claims.azp, provider.registeredClientId);
           assert.ok((claims.aud as string[]).includes(stack().urls.mcp));
-          assert.ok(provider.screenshots.some((p) => p.endsWith('-login.png') && existsSync(p)), 'no login screenshot');
-          assert.ok(provider.screenshots.some((p) => p.endsWith('-consent.png') && existsSync(p)), 'no consent screenshot (DCR clients must ask for consent)');
+          assert.ok(
+            provider.screenshots.some((p) => p.endsWith('-login.png') && existsSync(p)),
+            'no login screenshot',
+          );
+          assert.ok(
+            provider.screenshots.some((p) => p.endsWith('-consent.png') && existsSync(p)),
+            'no consent screenshot (DCR clients must ask for consent)',
+          );
         });
       });
     }
@@ -118,7 +171,13 @@ describe('browser OAuth step-up (SDK v2 @ 2026-07-28)', () => {
   it('re-authorizes in the browser with the scope named in the 403 challenge, then succeeds', async () => {
     await inContext('step-up', async (context, callback) => {
       const page = await context.newPage();
-      const provider = new BrowserOAuthProvider({ page, user: 'alice', callback, label: 'step-up', firstScope: 'mcp:tools trade:read' });
+      const provider = new BrowserOAuthProvider({
+        page,
+        user: 'alice',
+        callback,
+        label: 'step-up',
+        firstScope: 'mcp:tools trade:read',
+      });
       const session = await authorizeAndList('v2 @ 2026-07-28', provider);
       try {
         assert.doesNotMatch(String(decodeClaims(provider.accessToken ?? '').scope), /portfolio:read/);
@@ -129,22 +188,48 @@ describe('browser OAuth step-up (SDK v2 @ 2026-07-28)', () => {
         await session.finishAuth(provider.lastCallback as URL);
         const result = await session.callTool('get_portfolio');
         assert.ok(!result.isError, JSON.stringify(result));
-        assert.equal((result.structuredContent?.portfolio as { owner: { username: string } }).owner.username, 'alice');
+        assert.equal(
+          (result.structuredContent?.portfolio as { owner?: { username: string } } | undefined)?.owner?.username,
+          'alice',
+        );
         assert.match(String(decodeClaims(provider.accessToken ?? '').scope), /portfolio:read/);
-      } finally { await session.close(); }
+      } finally {
+        await session.close();
+      }
     });
   });
 });
 
-describe('anonymous DCR refusals surface Keycloak\'s reason through the SDK', () => {
-  const base = { client_name: 'e2e bad', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+describe("anonymous DCR refusals surface Keycloak's reason through the SDK", () => {
+  const base = {
+    client_name: 'e2e bad',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  };
   async function metadata() {
     return V2.discoverAuthorizationServerMetadata(stack().urls.issuer);
   }
   it('refuses an untrusted redirect host', async () => {
-    await assert.rejects(V2.registerClient(stack().urls.issuer, { metadata: await metadata(), clientMetadata: { ...base, redirect_uris: ['https://evil.example.com/callback'] } }), /Trusted Hosts/);
+    await assert.rejects(
+      V2.registerClient(stack().urls.issuer, {
+        metadata: await metadata(),
+        clientMetadata: { ...base, redirect_uris: ['https://evil.example.com/callback'] },
+      }),
+      /Trusted Hosts/,
+    );
   });
   it('refuses a scope the registration policy does not allow', async () => {
-    await assert.rejects(V2.registerClient(stack().urls.issuer, { metadata: await metadata(), clientMetadata: { ...base, redirect_uris: ['http://127.0.0.1:50000/callback'], scope: 'mcp:tools stock-api-audience' } }), /Allowed Client Scopes|not allowed/i);
+    await assert.rejects(
+      V2.registerClient(stack().urls.issuer, {
+        metadata: await metadata(),
+        clientMetadata: {
+          ...base,
+          redirect_uris: ['http://127.0.0.1:50000/callback'],
+          scope: 'mcp:tools stock-api-audience',
+        },
+      }),
+      /Allowed Client Scopes|not allowed/i,
+    );
   });
 });

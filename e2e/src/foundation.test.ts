@@ -12,19 +12,37 @@ const ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
 let mcpServerConfig: oidc.Configuration;
 async function exchange(subjectToken: string, scope: string) {
   return oidc.genericGrantRequest(mcpServerConfig, EXCHANGE, {
-    subject_token: subjectToken, subject_token_type: ACCESS, requested_token_type: ACCESS, audience: STOCK_API_AUDIENCE, scope,
+    subject_token: subjectToken,
+    subject_token_type: ACCESS,
+    requested_token_type: ACCESS,
+    audience: STOCK_API_AUDIENCE,
+    scope,
   });
 }
 
 async function register(metadata: Record<string, unknown>): Promise<Response> {
   return fetch(`${stack().urls.issuer}/clients-registrations/openid-connect`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'e2e dcr', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], ...metadata }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: 'e2e dcr',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      ...metadata,
+    }),
   });
 }
 
 describe('realm sandbox: token exchange for the stock API', () => {
   before(async () => {
-    mcpServerConfig = await oidc.discovery(new URL(stack().urls.issuer), MCP_SERVER_CLIENT.clientId, MCP_SERVER_CLIENT.secret, oidc.ClientSecretBasic(MCP_SERVER_CLIENT.secret), { execute: [oidc.allowInsecureRequests] });
+    mcpServerConfig = await oidc.discovery(
+      new URL(stack().urls.issuer),
+      MCP_SERVER_CLIENT.clientId,
+      MCP_SERVER_CLIENT.secret,
+      oidc.ClientSecretBasic(MCP_SERVER_CLIENT.secret),
+      { execute: [oidc.allowInsecureRequests] },
+    );
   });
 
   it("issues alice's token for the MCP resource with mcp-server in the audience", async () => {
@@ -41,8 +59,15 @@ describe('realm sandbox: token exchange for the stock API', () => {
     assert.equal(claims.aud, STOCK_API_AUDIENCE);
     assert.equal(claims.azp, 'mcp-server');
     assert.equal(claims.sub, decodeClaims(aliceToken).sub);
-    assert.deepEqual(String(claims.scope).split(' ').filter((s) => s.includes(':')), ['portfolio:read']);
-    const response = await fetch(`${stack().urls.stockApi}/portfolio`, { headers: { authorization: `Bearer ${exchanged.access_token}` } });
+    assert.deepEqual(
+      String(claims.scope)
+        .split(' ')
+        .filter((s) => s.includes(':')),
+      ['portfolio:read'],
+    );
+    const response = await fetch(`${stack().urls.stockApi}/portfolio`, {
+      headers: { authorization: `Bearer ${exchanged.access_token}` },
+    });
     assert.equal(response.status, 200);
     const portfolio = (await response.json()) as { owner: { sub: string; username: string }; holdings: unknown[] };
     assert.equal(portfolio.owner.username, 'alice');
@@ -52,7 +77,9 @@ describe('realm sandbox: token exchange for the stock API', () => {
 
   it("rejects alice's original MCP token at the stock API and says why", async () => {
     const aliceToken = await userToken('alice', 'portfolio:read');
-    const response = await fetch(`${stack().urls.stockApi}/portfolio`, { headers: { authorization: `Bearer ${aliceToken}` } });
+    const response = await fetch(`${stack().urls.stockApi}/portfolio`, {
+      headers: { authorization: `Bearer ${aliceToken}` },
+    });
     assert.equal(response.status, 401);
     const body = (await response.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'wrong_audience');
@@ -71,22 +98,38 @@ describe('realm sandbox: token exchange for the stock API', () => {
 
   it("refuses to up-scope alice's token: trade:read only cannot become portfolio:read", async () => {
     const narrow = await userToken('alice', 'trade:read');
-    await assert.rejects(exchange(narrow, 'portfolio:read'), (error: unknown) => error instanceof oidc.ResponseBodyError && error.error === 'invalid_scope');
+    await assert.rejects(
+      exchange(narrow, 'portfolio:read'),
+      (error: unknown) => error instanceof oidc.ResponseBodyError && error.error === 'invalid_scope',
+    );
   });
 
   it('refuses an exchange by a client that is not in the subject token audience', async () => {
     const aliceToken = await userToken('alice', 'portfolio:read');
     const response = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: EXCHANGE, client_id: 'stock-api', client_secret: 'sandbox-stock-api-unused', subject_token: aliceToken, subject_token_type: ACCESS, audience: STOCK_API_AUDIENCE }),
+      body: new URLSearchParams({
+        grant_type: EXCHANGE,
+        client_id: 'stock-api',
+        client_secret: 'sandbox-stock-api-unused',
+        subject_token: aliceToken,
+        subject_token_type: ACCESS,
+        audience: STOCK_API_AUDIENCE,
+      }),
     });
-    assert.ok(response.status === 400 || response.status === 401 || response.status === 403, `status ${response.status}`);
+    assert.ok(
+      response.status === 400 || response.status === 401 || response.status === 403,
+      `status ${response.status}`,
+    );
   });
 });
 
 describe('realm sandbox: clients and anonymous dynamic client registration', () => {
   it('registers a loopback client anonymously and gives it the requested MCP scopes', async () => {
-    const response = await register({ redirect_uris: ['http://127.0.0.1:49152/callback'], scope: 'mcp:tools portfolio:read' });
+    const response = await register({
+      redirect_uris: ['http://127.0.0.1:49152/callback'],
+      scope: 'mcp:tools portfolio:read',
+    });
     assert.equal(response.status, 201, await response.clone().text());
     const client = (await response.json()) as { client_id: string; scope: string };
     assert.ok(client.client_id);
@@ -100,14 +143,23 @@ describe('realm sandbox: clients and anonymous dynamic client registration', () 
   });
 
   it('refuses a registration asking for a client scope the policy does not allow', async () => {
-    const response = await register({ redirect_uris: ['http://127.0.0.1:49153/callback'], scope: 'mcp:tools stock-api-audience' });
+    const response = await register({
+      redirect_uris: ['http://127.0.0.1:49153/callback'],
+      scope: 'mcp:tools stock-api-audience',
+    });
     assert.equal(response.status, 403);
     assert.match(await response.text(), /Allowed Client Scopes|not allowed/i);
   });
 
   it('does not allow the password grant on the public client mcp-cli', async () => {
     const response = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
-      method: 'POST', body: new URLSearchParams({ grant_type: 'password', client_id: PUBLIC_CLIENT_ID, username: 'alice', password: 'alice-sandbox' }),
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: PUBLIC_CLIENT_ID,
+        username: 'alice',
+        password: 'alice-sandbox',
+      }),
     });
     assert.equal(response.status, 400, await response.clone().text());
     const body = (await response.json()) as { error: string; error_description: string };

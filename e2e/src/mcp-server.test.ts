@@ -10,9 +10,17 @@ import { stack } from './harness/stack.ts';
 
 const ALL = 'mcp:tools portfolio:read trade:read trade:write';
 
-interface Decision { accepted: boolean; azp: string | null; aud: unknown; sub: string | null; route: string; code?: string }
+interface Decision {
+  accepted: boolean;
+  azp: string | null;
+  aud: unknown;
+  sub: string | null;
+  route: string;
+  code?: string;
+}
 async function received(): Promise<Decision[]> {
-  return ((await (await fetch(`${stack().urls.stockApi}/_sandbox/received`)).json()) as { decisions: Decision[] }).decisions;
+  return ((await (await fetch(`${stack().urls.stockApi}/_sandbox/received`)).json()) as { decisions: Decision[] })
+    .decisions;
 }
 
 async function keycloakExchangeEvents(): Promise<number> {
@@ -26,16 +34,24 @@ describe('MCP server: discovery from nothing', () => {
     const response = await rawPost({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
     assert.equal(response.status, 401);
     const challenge = extractWWWAuthenticateParams(response);
-    assert.equal(challenge.resourceMetadataUrl?.href, `${stack().urls.mcpOrigin}/.well-known/oauth-protected-resource/mcp`);
+    assert.equal(
+      challenge.resourceMetadataUrl?.href,
+      `${stack().urls.mcpOrigin}/.well-known/oauth-protected-resource/mcp`,
+    );
     assert.equal(challenge.scope, 'mcp:tools portfolio:read trade:read trade:write');
     assert.equal(challenge.error, undefined, 'no error code when no token was sent');
 
-    const info = await discoverOAuthServerInfo(stack().urls.mcp, { resourceMetadataUrl: challenge.resourceMetadataUrl });
+    const info = await discoverOAuthServerInfo(stack().urls.mcp, {
+      resourceMetadataUrl: challenge.resourceMetadataUrl,
+    });
     assert.equal(info.resourceMetadata?.resource, stack().urls.mcp);
     assert.deepEqual(info.resourceMetadata?.authorization_servers, [stack().urls.issuer]);
     assert.ok(!info.resourceMetadata?.scopes_supported?.includes('offline_access'));
     assert.equal(info.authorizationServerMetadata?.issuer, stack().urls.issuer);
-    assert.equal(info.authorizationServerMetadata?.registration_endpoint, `${stack().urls.issuer}/clients-registrations/openid-connect`);
+    assert.equal(
+      info.authorizationServerMetadata?.registration_endpoint,
+      `${stack().urls.issuer}/clients-registrations/openid-connect`,
+    );
     assert.ok(info.authorizationServerMetadata?.code_challenge_methods_supported?.includes('S256'));
   });
 
@@ -48,7 +64,10 @@ describe('MCP server: discovery from nothing', () => {
   });
 
   it('rejects a token sent with the wrong audience with invalid_token', async () => {
-    const response = await rawPost({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { authorization: 'Bearer not.a.jwt' });
+    const response = await rawPost(
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { authorization: 'Bearer not.a.jwt' },
+    );
     assert.equal(response.status, 401);
     assert.equal(extractWWWAuthenticateParams(response).error, 'invalid_token');
   });
@@ -62,7 +81,10 @@ for (const line of CLIENT_LINES) {
       alice = await connect(line, await userToken('alice', ALL));
       bob = await connect(line, await userToken('bob', ALL));
     });
-    after(async () => { await alice?.close(); await bob?.close(); });
+    after(async () => {
+      await alice?.close();
+      await bob?.close();
+    });
 
     it('negotiates the protocol version it asked for', () => {
       const expected = line.split(' @ ')[1];
@@ -71,7 +93,15 @@ for (const line of CLIENT_LINES) {
 
     it('lists all seven tools with their required scopes', async () => {
       const tools = await alice.listTools();
-      assert.deepEqual(tools.map((t) => t.name).sort(), ['get_datetime', 'get_portfolio', 'get_stock_info', 'greet', 'place_order', 'search_stocks', 'whoami']);
+      assert.deepEqual(tools.map((t) => t.name).sort(), [
+        'get_datetime',
+        'get_portfolio',
+        'get_stock_info',
+        'greet',
+        'place_order',
+        'search_stocks',
+        'whoami',
+      ]);
       assert.deepEqual(tools.find((t) => t.name === 'place_order')?._meta?.['sandbox/requiredScopes'], ['trade:write']);
     });
 
@@ -83,7 +113,10 @@ for (const line of CLIENT_LINES) {
       assert.ok(!search.isError);
       assert.ok(((search.structuredContent?.results as unknown[]) ?? []).length > 0);
       const portfolio = await alice.callTool('get_portfolio');
-      assert.equal((portfolio.structuredContent?.portfolio as { owner: { username: string } }).owner.username, 'alice');
+      assert.equal(
+        (portfolio.structuredContent?.portfolio as { owner?: { username: string } } | undefined)?.owner?.username,
+        'alice',
+      );
       const order = await alice.callTool('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 });
       assert.ok(!order.isError, JSON.stringify(order));
       assert.match(order.content[0]?.text ?? '', /buy 1 ACME/);
@@ -100,10 +133,16 @@ for (const line of CLIENT_LINES) {
       assert.ok(Math.abs(Date.parse(String(time.structuredContent?.iso)) - Date.now()) < 60_000);
     });
 
-    it("gives bob his own portfolio and refuses his order with 403 insufficient_scope", async () => {
+    it('gives bob his own portfolio and refuses his order with 403 insufficient_scope', async () => {
       const portfolio = await bob.callTool('get_portfolio');
-      assert.equal((portfolio.structuredContent?.portfolio as { owner: { username: string } }).owner.username, 'bob');
-      await assert.rejects(bob.callTool('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 }), /403|insufficient[_ ]scope/i);
+      assert.equal(
+        (portfolio.structuredContent?.portfolio as { owner?: { username: string } } | undefined)?.owner?.username,
+        'bob',
+      );
+      await assert.rejects(
+        bob.callTool('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 }),
+        /403|insufficient[_ ]scope/i,
+      );
     });
   });
 }
@@ -116,7 +155,10 @@ describe('MCP server: challenges, isolation and what reaches the stock API', () 
     const challenge = extractWWWAuthenticateParams(response);
     assert.equal(challenge.error, 'insufficient_scope');
     assert.deepEqual(new Set(challenge.scope?.split(' ')), new Set(['mcp:tools', 'trade:read', 'portfolio:read']));
-    assert.equal(challenge.resourceMetadataUrl?.href, `${stack().urls.mcpOrigin}/.well-known/oauth-protected-resource/mcp`);
+    assert.equal(
+      challenge.resourceMetadataUrl?.href,
+      `${stack().urls.mcpOrigin}/.well-known/oauth-protected-resource/mcp`,
+    );
   });
 
   it('gives alice and bob, calling get_portfolio concurrently, only their own holdings', async () => {
@@ -124,11 +166,19 @@ describe('MCP server: challenges, isolation and what reaches the stock API', () 
     const subs = { alice: decodeClaims(aliceToken).sub, bob: decodeClaims(bobToken).sub };
     const calls = Array.from({ length: 20 }, (_, i) => {
       const who = i % 2 === 0 ? 'alice' : 'bob';
-      return rawPost(toolCall('get_portfolio', {}, i), { authorization: `Bearer ${who === 'alice' ? aliceToken : bobToken}` })
-        .then(async (r) => ({ who, body: (await r.json()) as { result: { structuredContent: { portfolio: { owner: { sub: string } } } } } }));
+      return rawPost(toolCall('get_portfolio', {}, i), {
+        authorization: `Bearer ${who === 'alice' ? aliceToken : bobToken}`,
+      }).then(async (r) => ({
+        who,
+        body: (await r.json()) as { result: { structuredContent: { portfolio: { owner: { sub: string } } } } },
+      }));
     });
     for (const { who, body } of await Promise.all(calls)) {
-      assert.equal(body.result.structuredContent.portfolio.owner.sub, subs[who as 'alice' | 'bob'], `${who} got someone else's portfolio`);
+      assert.equal(
+        body.result.structuredContent.portfolio.owner.sub,
+        subs[who as 'alice' | 'bob'],
+        `${who} got someone else's portfolio`,
+      );
     }
   });
 
@@ -137,13 +187,16 @@ describe('MCP server: challenges, isolation and what reaches the stock API', () 
     const before = (await received()).length;
     const result = await rawPost(toolCall('get_stock_info', { symbol: 'HOOLI' }), { authorization: `Bearer ${token}` });
     assert.equal(result.status, 200);
-    const direct = await fetch(`${stack().urls.stockApi}/stocks/HOOLI`, { headers: { authorization: `Bearer ${token}` } });
+    const direct = await fetch(`${stack().urls.stockApi}/stocks/HOOLI`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(direct.status, 401);
     const decisions = await received();
     assert.ok(decisions.length > before);
     const accepted = decisions.filter((d) => d.accepted);
     assert.ok(accepted.length > 0);
-    for (const decision of accepted) assert.equal(decision.azp, 'mcp-server', 'an accepted token was not minted by exchange for mcp-server');
+    for (const decision of accepted)
+      assert.equal(decision.azp, 'mcp-server', 'an accepted token was not minted by exchange for mcp-server');
     const rejected = decisions.find((d) => !d.accepted && d.azp === 'e2e-harness');
     assert.equal(rejected?.code, 'wrong_audience');
   });
@@ -152,21 +205,31 @@ describe('MCP server: challenges, isolation and what reaches the stock API', () 
     const token = await userToken('alice', ALL);
     const m0 = await metrics();
     const events0 = await keycloakExchangeEvents();
-    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => rawPost(toolCall('get_stock_info', { symbol: 'ACME' }, i), { authorization: `Bearer ${token}` })));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        rawPost(toolCall('get_stock_info', { symbol: 'ACME' }, i), { authorization: `Bearer ${token}` }),
+      ),
+    );
     assert.ok(responses.every((r) => r.status === 200));
     const m1 = await metrics();
-    assert.equal(m1.exchanges! - m0.exchanges!, 1, 'server counted more than one exchange');
-    assert.equal(await keycloakExchangeEvents() - events0, 1, 'Keycloak recorded more than one TOKEN_EXCHANGE event');
-    assert.equal(m1.cacheHits! - m0.cacheHits! + m1.singleFlightJoins! - m0.singleFlightJoins!, 49);
+    assert.equal(m1.exchanges - m0.exchanges, 1, 'server counted more than one exchange');
+    assert.equal((await keycloakExchangeEvents()) - events0, 1, 'Keycloak recorded more than one TOKEN_EXCHANGE event');
+    assert.equal(m1.cacheHits - m0.cacheHits + m1.singleFlightJoins - m0.singleFlightJoins, 49);
 
     // Cached until (lifespan - skew) seconds; the e2e stack sets lifespan 45 s and skew 35 s.
-    const client = (await (await adminApi('/clients?clientId=mcp-server')).json()) as Array<{ attributes: Record<string, string> }>;
+    const client = (await (await adminApi('/clients?clientId=mcp-server')).json()) as Array<{
+      attributes: Record<string, string>;
+    }>;
     const lifespan = Number(client[0]?.attributes['access.token.lifespan'] ?? 300);
-    const waitSeconds = lifespan - m1.cacheSkewSeconds! + 1;
+    const waitSeconds = lifespan - m1.cacheSkewSeconds + 1;
     assert.ok(waitSeconds <= 20, `the cache lives ${waitSeconds} s here; run through make e2e, which shortens it`);
     await sleep(waitSeconds * 1000);
     const again = await rawPost(toolCall('get_stock_info', { symbol: 'ACME' }), { authorization: `Bearer ${token}` });
     assert.equal(again.status, 200);
-    assert.equal((await metrics()).exchanges! - m1.exchanges!, 1, 'expected a fresh exchange after the cached token expired');
+    assert.equal(
+      (await metrics()).exchanges - m1.exchanges,
+      1,
+      'expected a fresh exchange after the cached token expired',
+    );
   });
 });

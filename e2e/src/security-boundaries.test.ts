@@ -8,20 +8,38 @@ import { MCP_SERVER_CLIENT, STOCK_API_AUDIENCE } from '@sandbox/stack';
 import { adminApi, decodeClaims } from './harness/keycloak.ts';
 import { createForger, plausibleClaims, recordToken, trackedUserToken, trackedUserTokens } from './harness/forge.ts';
 import { metrics } from './harness/mcp-clients.ts';
-import { ALL_SCOPES, assertNothingLeaked, callMcp, jsonRpcHeaders, rawHttp, received, type JsonRpcReply } from './harness/refusals.ts';
+import {
+  ALL_SCOPES,
+  assertNothingLeaked,
+  callMcp,
+  jsonRpcHeaders,
+  rawHttp,
+  received,
+  type JsonRpcReply,
+} from './harness/refusals.ts';
 import { stack } from './harness/stack.ts';
 
-const call = (name: string, args: Record<string, unknown> = {}, id = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+const call = (name: string, args: Record<string, unknown> = {}, id = 1) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: args },
+});
 const sha16 = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 async function exchangeAsMcpServer(subjectToken: string, scope: string): Promise<Response> {
   return fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${MCP_SERVER_CLIENT.clientId}:${MCP_SERVER_CLIENT.secret}`).toString('base64')}` },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${MCP_SERVER_CLIENT.clientId}:${MCP_SERVER_CLIENT.secret}`).toString('base64')}`,
+    },
     body: new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: subjectToken,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      audience: STOCK_API_AUDIENCE, scope,
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: subjectToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      audience: STOCK_API_AUDIENCE,
+      scope,
     }),
   });
 }
@@ -29,7 +47,10 @@ async function exchangeAsMcpServer(subjectToken: string, scope: string): Promise
 /** A call that did not succeed, and failed the way a client can handle: a JSON-RPC error or an isError tool result. */
 function assertFailedCleanly(reply: JsonRpcReply, tokens: string[], label: string): void {
   assert.ok(reply.status < 500, `${label}: HTTP ${reply.status}`);
-  assert.ok(reply.body.error || reply.body.result?.isError || reply.status >= 400, `${label}: did not fail: ${reply.text.slice(0, 300)}`);
+  assert.ok(
+    reply.body.error || reply.body.result?.isError || reply.status >= 400,
+    `${label}: did not fail: ${reply.text.slice(0, 300)}`,
+  );
   assert.doesNotMatch(reply.text, /holdings|"cash"/, `${label}: portfolio data in the reply`);
   assertNothingLeaked(reply.text, tokens, label);
 }
@@ -45,7 +66,12 @@ describe('security: no token passthrough', () => {
     const exchanged = recordToken(((await exchangedResponse.json()) as { access_token: string }).access_token);
     const sent = [alice, bob, forged, exchanged];
     for (const token of sent) {
-      for (const message of [call('get_stock_info', { symbol: 'ACME' }), call('search_stocks', { query: 'a' }), call('get_portfolio')]) await callMcp(token, message);
+      for (const message of [
+        call('get_stock_info', { symbol: 'ACME' }),
+        call('search_stocks', { query: 'a' }),
+        call('get_portfolio'),
+      ])
+        await callMcp(token, message);
     }
     // A client that got hold of an exchanged stock-api token cannot use it at the MCP server.
     const replay = await callMcp(exchanged, call('get_portfolio'));
@@ -55,11 +81,19 @@ describe('security: no token passthrough', () => {
     const accepted = decisions.filter((d) => d.accepted);
     assert.ok(accepted.length >= 6, `expected alice's and bob's calls downstream, got ${accepted.length}`);
     for (const decision of accepted) {
-      assert.equal(decision.azp, MCP_SERVER_CLIENT.clientId, `accepted a token not minted by exchange: ${JSON.stringify(decision)}`);
+      assert.equal(
+        decision.azp,
+        MCP_SERVER_CLIENT.clientId,
+        `accepted a token not minted by exchange: ${JSON.stringify(decision)}`,
+      );
       assert.deepEqual(decision.aud, [STOCK_API_AUDIENCE]);
     }
     const sentHashes = new Set(sent.map(sha16));
-    for (const decision of decisions) assert.ok(!sentHashes.has(decision.tokenSha256Prefix ?? ''), `a client token reached the stock API (${decision.route})`);
+    for (const decision of decisions)
+      assert.ok(
+        !sentHashes.has(decision.tokenSha256Prefix ?? ''),
+        `a client token reached the stock API (${decision.route})`,
+      );
   });
 });
 
@@ -72,7 +106,10 @@ describe('security: no up-scoping', () => {
     const order = await callMcp(bob.accessToken, call('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 }));
     assert.equal(order.status, 403);
     // Hidden in a JSON-RPC batch behind an allowed call: still gated.
-    const batch = await callMcp(bob.accessToken, [call('whoami', {}, 1), call('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 }, 2)]);
+    const batch = await callMcp(bob.accessToken, [
+      call('whoami', {}, 1),
+      call('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 }, 2),
+    ]);
     assert.equal(batch.status, 403);
     // Even if the MCP server asked, Keycloak's downscope enforcer would refuse.
     const direct = await exchangeAsMcpServer(bob.accessToken, 'trade:write');
@@ -98,9 +135,30 @@ describe('security: a token without portfolio:read never reaches /portfolio', ()
   it('cannot be steered to /portfolio through get_stock_info or search_stocks arguments', async () => {
     const since = Date.now();
     const token = await trackedUserToken('alice', 'mcp:tools trade:read');
-    const symbols = ['../portfolio', '..', '.', '%2e%2e', '%2E%2E%2Fportfolio', '..%2fportfolio', 'ACME/../../portfolio', '../../portfolio?x=', '..\\portfolio', 'portfolio', '....'];
-    for (const symbol of symbols) assertFailedCleanly(await callMcp(token, call('get_stock_info', { symbol })), [token], `symbol ${symbol}`);
-    const queries = ['../portfolio', '../../portfolio', '%2e%2e/portfolio', 'x&q=../portfolio', '/portfolio#', '..%2f..%2fportfolio', 'a\r\nGET /portfolio'];
+    const symbols = [
+      '../portfolio',
+      '..',
+      '.',
+      '%2e%2e',
+      '%2E%2E%2Fportfolio',
+      '..%2fportfolio',
+      'ACME/../../portfolio',
+      '../../portfolio?x=',
+      '..\\portfolio',
+      'portfolio',
+      '....',
+    ];
+    for (const symbol of symbols)
+      assertFailedCleanly(await callMcp(token, call('get_stock_info', { symbol })), [token], `symbol ${symbol}`);
+    const queries = [
+      '../portfolio',
+      '../../portfolio',
+      '%2e%2e/portfolio',
+      'x&q=../portfolio',
+      '/portfolio#',
+      '..%2f..%2fportfolio',
+      'a\r\nGET /portfolio',
+    ];
     for (const query of queries) {
       const reply = await callMcp(token, call('search_stocks', { query }));
       assert.ok(reply.status < 500, `query ${query}: HTTP ${reply.status}`);
@@ -109,14 +167,20 @@ describe('security: a token without portfolio:read never reaches /portfolio', ()
     }
     const decisions = await received(since);
     assert.ok(decisions.length > 0, 'the search calls should have reached the stock API');
-    for (const decision of decisions) assert.match(decision.route, /^GET \/stocks(\/[A-Z][A-Z.]*)?$/, `unexpected downstream route ${decision.route}`);
+    for (const decision of decisions)
+      assert.match(decision.route, /^GET \/stocks(\/[A-Z][A-Z.]*)?$/, `unexpected downstream route ${decision.route}`);
     assert.ok(!decisions.some((d) => d.route.includes('portfolio')));
   });
 });
 
 describe('security: isolation between users', () => {
   it('gives 200 concurrent mixed calls from alice and bob only their own data, and each exchanged token its caller', async () => {
-    const tokens = await Promise.all([trackedUserToken('alice', ALL_SCOPES), trackedUserToken('bob', ALL_SCOPES), trackedUserToken('alice', ALL_SCOPES), trackedUserToken('bob', ALL_SCOPES)]);
+    const tokens = await Promise.all([
+      trackedUserToken('alice', ALL_SCOPES),
+      trackedUserToken('bob', ALL_SCOPES),
+      trackedUserToken('alice', ALL_SCOPES),
+      trackedUserToken('bob', ALL_SCOPES),
+    ]);
     const subOf = new Map(tokens.map((t) => [t, String(decodeClaims(t).sub)]));
     const subs = { alice: subOf.get(tokens[0] as string), bob: subOf.get(tokens[1] as string) };
     assert.notEqual(subs.alice, subs.bob);
@@ -126,13 +190,16 @@ describe('security: isolation between users', () => {
     const calls = Array.from({ length: 200 }, (_, i) => {
       const token = tokens[i % 4] as string;
       const tool = i % 3 === 0 ? 'whoami' : 'get_portfolio';
-      if (tool === 'get_portfolio') expected[subOf.get(token) as string] = (expected[subOf.get(token) as string] ?? 0) + 1;
+      if (tool === 'get_portfolio')
+        expected[subOf.get(token) as string] = (expected[subOf.get(token) as string] ?? 0) + 1;
       return callMcp(token, call(tool, {}, i)).then((reply) => ({ token, tool, reply }));
     });
     let checked = 0;
     for (const { token, tool, reply } of await Promise.all(calls)) {
       assert.equal(reply.status, 200, reply.text.slice(0, 200));
-      const structured = reply.body.result?.structuredContent as { sub?: string; portfolio?: { owner?: { sub?: string } } } | undefined;
+      const structured = reply.body.result?.structuredContent as
+        | { sub?: string; portfolio?: { owner?: { sub?: string } } }
+        | undefined;
       const got = tool === 'whoami' ? structured?.sub : structured?.portfolio?.owner?.sub;
       assert.equal(got, subOf.get(token), `${tool} for ${subOf.get(token)} returned data of ${got}`);
       const other = subOf.get(token) === subs.alice ? subs.bob : subs.alice;
@@ -146,38 +213,71 @@ describe('security: isolation between users', () => {
       assert.equal(d.accepted, true);
       bySub[d.sub as string] = (bySub[d.sub as string] ?? 0) + 1;
     }
-    assert.deepEqual(bySub, expected, 'the stock API did not see exactly one token of the right user per get_portfolio call');
+    assert.deepEqual(
+      bySub,
+      expected,
+      'the stock API did not see exactly one token of the right user per get_portfolio call',
+    );
     const m1 = await metrics();
-    assert.ok((m1.exchanges ?? 0) - (m0.exchanges ?? 0) <= 4, 'more exchanges than distinct subject tokens: the cache or single-flight leaked across tokens?');
+    assert.ok(
+      (m1.exchanges ?? 0) - (m0.exchanges ?? 0) <= 4,
+      'more exchanges than distinct subject tokens: the cache or single-flight leaked across tokens?',
+    );
   });
 });
 
 describe('security: sessions (stateless server)', () => {
-  const initialize = (version: string) => ({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'e2e-security', version: '1.0.0' } } });
+  const initialize = (version: string) => ({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'e2e-security', version: '1.0.0' } },
+  });
 
   for (const version of ['2025-06-18', '2025-11-25']) {
     it(`issues no Mcp-Session-Id on initialize in ${version}`, async () => {
       const token = await trackedUserToken('bob', 'mcp:tools');
       const response = await fetch(stack().urls.mcp, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${token}`,
+        },
         body: JSON.stringify(initialize(version)),
       });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('mcp-session-id'), null);
-      assert.equal(((await response.json()) as { result: { protocolVersion: string } }).result.protocolVersion, version);
+      assert.equal(
+        ((await response.json()) as { result: { protocolVersion: string } }).result.protocolVersion,
+        version,
+      );
     });
   }
 
   it('issues no Mcp-Session-Id on a 2026-07-28 request', async () => {
     const token = await trackedUserToken('bob', 'mcp:tools');
-    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'e2e-security', version: '1.0.0' } };
-    const reply = await callMcp(token, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: meta } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami' });
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': { name: 'e2e-security', version: '1.0.0' },
+    };
+    const reply = await callMcp(
+      token,
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: meta } },
+      { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami' },
+    );
     assert.equal(reply.status, 200, reply.text);
     assert.equal(reply.body.result?.structuredContent?.username, 'bob');
     const response = await fetch(stack().urls.mcp, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${token}`,
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/list',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: meta } }),
     });
     assert.equal(response.status, 200);
@@ -193,11 +293,23 @@ describe('security: sessions (stateless server)', () => {
       assert.equal(who.status, 200);
       assert.equal(who.body.result?.structuredContent?.username, 'bob');
       const portfolio = await callMcp(bob, call('get_portfolio'), { 'mcp-session-id': sessionId });
-      assert.equal((portfolio.body.result?.structuredContent?.portfolio as { owner: { username: string } }).owner.username, 'bob');
+      assert.equal(
+        (portfolio.body.result?.structuredContent?.portfolio as { owner?: { username: string } } | undefined)?.owner
+          ?.username,
+        'bob',
+      );
       assert.ok(!portfolio.text.includes(aliceSub));
     }
     for (const method of ['GET', 'DELETE']) {
-      const response = await fetch(stack().urls.mcp, { method, headers: { accept: 'application/json, text/event-stream', authorization: `Bearer ${bob}`, 'mcp-session-id': 'made-up-session-0001', 'mcp-protocol-version': '2025-11-25' } });
+      const response = await fetch(stack().urls.mcp, {
+        method,
+        headers: {
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${bob}`,
+          'mcp-session-id': 'made-up-session-0001',
+          'mcp-protocol-version': '2025-11-25',
+        },
+      });
       assert.equal(response.status, 405, method);
       assertNothingLeaked(await response.text(), [bob, alice]);
     }
@@ -211,7 +323,13 @@ describe('security: Origin and Host guards', () => {
       for (const authorization of [`Bearer ${token}`, undefined]) {
         const response = await fetch(stack().urls.mcp, {
           method: 'POST',
-          headers: { origin, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', ...(authorization ? { authorization } : {}) },
+          headers: {
+            origin,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-11-25',
+            ...(authorization ? { authorization } : {}),
+          },
           body: JSON.stringify(call('whoami')),
         });
         const text = await response.text();
@@ -228,31 +346,58 @@ describe('security: Origin and Host guards', () => {
     const token = await trackedUserToken('bob', 'mcp:tools');
     const port = new URL(stack().urls.mcp).port;
     for (const host of [`attacker.example:${port}`, 'attacker.example', `localhost.attacker.example:${port}`]) {
-      const mcp = await rawHttp({ rawHeaders: [...jsonRpcHeaders(host), 'Authorization', `Bearer ${token}`], body: JSON.stringify(call('whoami')) });
+      const mcp = await rawHttp({
+        rawHeaders: [...jsonRpcHeaders(host), 'Authorization', `Bearer ${token}`],
+        body: JSON.stringify(call('whoami')),
+      });
       assert.equal(mcp.status, 403, `${host}: ${mcp.body}`);
       assert.match(mcp.body, /Invalid Host/);
       assertNothingLeaked(mcp.body, [token]);
-      const prm = await rawHttp({ method: 'GET', path: '/.well-known/oauth-protected-resource/mcp', rawHeaders: ['Host', host] });
+      const prm = await rawHttp({
+        method: 'GET',
+        path: '/.well-known/oauth-protected-resource/mcp',
+        rawHeaders: ['Host', host],
+      });
       assert.equal(prm.status, 403, `metadata via ${host}`);
     }
   });
 });
 
 describe('security: anonymous dynamic client registration', () => {
-  const register = (metadata: Record<string, unknown>) => fetch(`${stack().urls.issuer}/clients-registrations/openid-connect`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_name: 'e2e security dcr', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['http://127.0.0.1:49200/callback'], ...metadata }),
-  });
+  const register = (metadata: Record<string, unknown>) =>
+    fetch(`${stack().urls.issuer}/clients-registrations/openid-connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'e2e security dcr',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1:49200/callback'],
+        ...metadata,
+      }),
+    });
 
   it('refuses registrations beyond the Max Clients policy, naming the policy', async () => {
-    const components = (await (await adminApi('/components?type=org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy')).json()) as Array<{ id: string; name: string; providerId: string; subType: string; config: Record<string, string[]> }>;
+    const components = (await (
+      await adminApi('/components?type=org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy')
+    ).json()) as Array<{
+      id: string;
+      name: string;
+      providerId: string;
+      subType: string;
+      config: Record<string, string[]>;
+    }>;
     const policy = components.find((c) => c.providerId === 'max-clients' && c.subType === 'anonymous');
     assert.ok(policy, 'no anonymous Max Clients policy in the realm');
     const original = policy.config['max-clients'] ?? ['200'];
     const count = ((await (await adminApi('/clients?max=10000')).json()) as unknown[]).length;
     const created: string[] = [];
     try {
-      const update = await adminApi(`/components/${policy.id}`, { method: 'PUT', body: JSON.stringify({ ...policy, config: { ...policy.config, 'max-clients': [String(count + 2)] } }) });
+      const update = await adminApi(`/components/${policy.id}`, {
+        method: 'PUT',
+        body: JSON.stringify({ ...policy, config: { ...policy.config, 'max-clients': [String(count + 2)] } }),
+      });
       assert.equal(update.status, 204);
       let refusal: Response | undefined;
       for (let i = 0; i < 5 && !refusal; i++) {
@@ -265,18 +410,29 @@ describe('security: anonymous dynamic client registration', () => {
       assert.equal(refusal.status, 403);
       assert.match(await refusal.text(), /Max Clients/);
     } finally {
-      await adminApi(`/components/${policy.id}`, { method: 'PUT', body: JSON.stringify({ ...policy, config: { ...policy.config, 'max-clients': original } }) });
+      await adminApi(`/components/${policy.id}`, {
+        method: 'PUT',
+        body: JSON.stringify({ ...policy, config: { ...policy.config, 'max-clients': original } }),
+      });
       for (const clientId of created) {
-        const [client] = (await (await adminApi(`/clients?clientId=${encodeURIComponent(clientId)}`)).json()) as Array<{ id: string }>;
+        const [client] = (await (await adminApi(`/clients?clientId=${encodeURIComponent(clientId)}`)).json()) as Array<{
+          id: string;
+        }>;
         if (client) await adminApi(`/clients/${client.id}`, { method: 'DELETE' });
       }
     }
-    const restored = (await (await adminApi(`/components/${policy.id}`)).json()) as { config: Record<string, string[]> };
+    const restored = (await (await adminApi(`/components/${policy.id}`)).json()) as {
+      config: Record<string, string[]>;
+    };
     assert.deepEqual(restored.config['max-clients'], original);
   });
 
   it('refuses non-loopback redirect URIs, naming the Trusted Hosts policy', async () => {
-    for (const redirect of ['https://evil.example/callback', 'http://localhost.evil.example/callback', 'http://127.0.0.1.nip.io/callback']) {
+    for (const redirect of [
+      'https://evil.example/callback',
+      'http://localhost.evil.example/callback',
+      'http://127.0.0.1.nip.io/callback',
+    ]) {
       const response = await register({ redirect_uris: [redirect] });
       assert.equal(response.status, 403, redirect);
       assert.match(await response.text(), /Trusted Hosts/);
@@ -291,4 +447,3 @@ describe('security: anonymous dynamic client registration', () => {
     }
   });
 });
-

@@ -7,19 +7,50 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { trackedUserToken } from './harness/forge.ts';
 import { metrics } from './harness/mcp-clients.ts';
-import { canControl, canSignal, pause, pidOf, pingRedis, redisDbSize, redisDump, resume, startContainer, startRedis, stopContainer, stopRedis, until } from './harness/processes.ts';
+import {
+  canControl,
+  canSignal,
+  pause,
+  pidOf,
+  pingRedis,
+  redisDbSize,
+  redisDump,
+  resume,
+  startContainer,
+  startRedis,
+  stopContainer,
+  stopRedis,
+  until,
+} from './harness/processes.ts';
 import { skippable } from './harness/skippable.ts';
 import { ALL_SCOPES, assertNothingLeaked, callMcp, received, toolText } from './harness/refusals.ts';
 import { stack } from './harness/stack.ts';
 
-const call = (name: string, args: Record<string, unknown> = {}, id = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+const call = (name: string, args: Record<string, unknown> = {}, id = 1) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: args },
+});
 /** HTTP_TIMEOUT_MS (5000 in the e2e stack) plus margin: the bound on any answer while a dependency hangs. */
 const BOUND_MS = 15_000;
-const CONTROL = canControl() ? false : 'needs a stack whose services this process can freeze and stop (native or compose provider)';
-const OWN_REDIS = CONTROL || (canSignal() && pidOf('redis') === undefined && 'the native stack reused a Redis it did not start');
-const COMPOSE_ONLY = stack().provider === 'compose' ? false : 'compose provider only: stopping and restarting a container (the native provider has no restart for Keycloak)';
+const CONTROL = canControl()
+  ? false
+  : 'needs a stack whose services this process can freeze and stop (native or compose provider)';
+const OWN_REDIS =
+  CONTROL || (canSignal() && pidOf('redis') === undefined && 'the native stack reused a Redis it did not start');
+const COMPOSE_ONLY =
+  stack().provider === 'compose'
+    ? false
+    : 'compose provider only: stopping and restarting a container (the native provider has no restart for Keycloak)';
 
-async function readyz(): Promise<{ status: number; body: { status: string; checks: { keycloak: { ok: boolean; detail: string }; cache: { ok: boolean; detail: string } } } }> {
+async function readyz(): Promise<{
+  status: number;
+  body: {
+    status: string;
+    checks: { keycloak: { ok: boolean; detail: string }; cache: { ok: boolean; detail: string } };
+  };
+}> {
   const response = await fetch(`${stack().urls.mcpOrigin}/readyz`);
   return { status: response.status, body: (await response.json()) as never };
 }
@@ -66,10 +97,14 @@ describe('faults: Keycloak frozen (SIGSTOP or docker pause) mid-run', () => {
     } finally {
       resume('keycloak');
     }
-    const recovered = await until(async () => {
-      const reply = await callMcp(token, call('get_portfolio'));
-      return reply.status === 200 && !reply.body.result?.isError;
-    }, 60_000, 1000);
+    const recovered = await until(
+      async () => {
+        const reply = await callMcp(token, call('get_portfolio'));
+        return reply.status === 200 && !reply.body.result?.isError;
+      },
+      60_000,
+      1000,
+    );
     assert.ok(recovered, 'calls did not work again within 60 s of SIGCONT');
     assert.equal((await readyz()).status, 200);
   });
@@ -86,7 +121,10 @@ describe('faults: Keycloak stopped, then started again (compose: docker stop / d
     assertOk(await callMcp(token, call('get_stock_info', { symbol: 'ACME' })), 'warm-up');
     stopContainer('keycloak');
     try {
-      assertOk(await callMcp(token, call('get_stock_info', { symbol: 'ACME' })), 'cached exchange while Keycloak is stopped');
+      assertOk(
+        await callMcp(token, call('get_stock_info', { symbol: 'ACME' })),
+        'cached exchange while Keycloak is stopped',
+      );
       const ready = await readyz();
       assert.equal(ready.status, 503);
       assert.equal(ready.body.checks.keycloak.ok, false);
@@ -102,10 +140,14 @@ describe('faults: Keycloak stopped, then started again (compose: docker stop / d
       await startContainer('keycloak');
     }
     // Same container, same realm database: the token issued before the restart is still valid and exchanges again.
-    const recovered = await until(async () => {
-      const reply = await callMcp(token, call('get_portfolio'));
-      return reply.status === 200 && !reply.body.result?.isError;
-    }, 60_000, 1000);
+    const recovered = await until(
+      async () => {
+        const reply = await callMcp(token, call('get_portfolio'));
+        return reply.status === 200 && !reply.body.result?.isError;
+      },
+      60_000,
+      1000,
+    );
     assert.ok(recovered, 'calls did not work again within 60 s of Keycloak answering its healthcheck');
     assert.equal((await readyz()).status, 200);
   });
@@ -125,7 +167,10 @@ describe('faults: Redis stopped', () => {
     const tokens = await Promise.all(Array.from({ length: 5 }, () => trackedUserToken('alice', ALL_SCOPES)));
     await stopRedis();
     try {
-      assert.ok(await until(async () => (await readyz()).body.status === 'degraded', 10_000), 'readyz never said degraded');
+      assert.ok(
+        await until(async () => (await readyz()).body.status === 'degraded', 10_000),
+        'readyz never said degraded',
+      );
       const ready = await readyz();
       assert.equal(ready.status, 200);
       assert.equal(ready.body.checks.cache.ok, false);
@@ -141,14 +186,24 @@ describe('faults: Redis stopped', () => {
     } finally {
       if (!(await pingRedis())) await startRedis();
     }
-    assert.ok(await until(async () => (await readyz()).body.status === 'ready', 15_000), 'the server did not reconnect to Redis within 15 s');
+    assert.ok(
+      await until(async () => (await readyz()).body.status === 'ready', 15_000),
+      'the server did not reconnect to Redis within 15 s',
+    );
     const keys0 = await redisDbSize();
     const m2 = await metrics();
-    for (let i = 0; i < 3; i++) assertOk(await callMcp(tokens[3] as string, call('get_stock_info', { symbol: 'HOOLI' })), `call ${i} with Redis back`);
+    for (let i = 0; i < 3; i++)
+      assertOk(
+        await callMcp(tokens[3] as string, call('get_stock_info', { symbol: 'HOOLI' })),
+        `call ${i} with Redis back`,
+      );
     const m3 = await metrics();
     assert.equal((m3.exchanges ?? 0) - (m2.exchanges ?? 0), 1, 'one exchange, then cache hits');
     assert.equal((m3.cacheHits ?? 0) - (m2.cacheHits ?? 0), 2);
-    assert.ok(await until(async () => (await redisDbSize()) > keys0, 2000), 'the exchanged token was not cached in Redis');
+    assert.ok(
+      await until(async () => (await redisDbSize()) > keys0, 2000),
+      'the exchanged token was not cached in Redis',
+    );
     // A cache entry in Redis holds no token.
     assertNothingLeaked(await redisDump(), [tokens[3] as string], 'Redis');
   });
@@ -161,7 +216,7 @@ describe('faults: stock API frozen or slow', () => {
     assertOk(await callMcp(token, call('get_stock_info', { symbol: 'ACME' })), 'warm-up');
     const m0 = await metrics();
     const since = Date.now();
-    let reply;
+    let reply: Awaited<ReturnType<typeof callMcp>>;
     pause('stock-api');
     try {
       reply = await callMcp(token, call('get_stock_info', { symbol: 'WONKA' }));
@@ -187,7 +242,7 @@ describe('faults: stock API frozen or slow', () => {
     assertOk(await callMcp(token, call('get_stock_info', { symbol: 'ACME' })), 'warm-up');
     const since = Date.now();
     pause('stock-api');
-    let pending;
+    let pending: ReturnType<typeof callMcp> | undefined;
     try {
       pending = callMcp(token, call('get_stock_info', { symbol: 'UMBRL' }));
       await sleep(2000);
@@ -205,11 +260,18 @@ describe('faults: stock API frozen or slow', () => {
 
 describe('faults: malformed requests', () => {
   let token: string;
-  const post = (body: string, headers: Record<string, string> = {}) => fetch(stack().urls.mcp, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', authorization: `Bearer ${token}`, ...headers },
-    body,
-  });
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(stack().urls.mcp, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        authorization: `Bearer ${token}`,
+        ...headers,
+      },
+      body,
+    });
   async function expectJsonRpcError(response: Response, status: number, code: number, label: string): Promise<void> {
     const text = await response.text();
     assert.equal(response.status, status, `${label}: ${text}`);
@@ -225,7 +287,13 @@ describe('faults: malformed requests', () => {
   });
 
   it('answers bodies that are JSON but not JSON-RPC with 400 and -32600', async () => {
-    for (const body of ['[]', 'null', '{"jsonrpc":"2.0"}', '{"jsonrpc":"1.0","id":1,"method":"tools/list"}', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"}']) {
+    for (const body of [
+      '[]',
+      'null',
+      '{"jsonrpc":"2.0"}',
+      '{"jsonrpc":"1.0","id":1,"method":"tools/list"}',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"}',
+    ]) {
       await expectJsonRpcError(await post(body), 400, -32600, body);
     }
     await healthy();
@@ -258,8 +326,14 @@ describe('faults: malformed requests', () => {
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"pad":"'));
-        if (sent > 3_000_000) { controller.close(); return; }
+        if (sent === 0)
+          controller.enqueue(
+            new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"pad":"'),
+          );
+        if (sent > 3_000_000) {
+          controller.close();
+          return;
+        }
         sent += chunk.length;
         controller.enqueue(chunk);
       },
@@ -269,8 +343,15 @@ describe('faults: malformed requests', () => {
     let response: Response | undefined;
     try {
       response = await fetch(stack().urls.mcp, {
-        method: 'POST', body, duplex: 'half',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', authorization: `Bearer ${token}` },
+        method: 'POST',
+        body,
+        duplex: 'half',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-11-25',
+          authorization: `Bearer ${token}`,
+        },
       } as RequestInit);
       status = response.status;
       text = await response.text();
@@ -285,7 +366,12 @@ describe('faults: malformed requests', () => {
   });
 
   it('answers an unknown method with -32601 and an unknown tool with -32602', async () => {
-    await expectJsonRpcError(await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin/shutdown' })), 200, -32601, 'unknown method');
+    await expectJsonRpcError(
+      await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin/shutdown' })),
+      200,
+      -32601,
+      'unknown method',
+    );
     await expectJsonRpcError(await post(JSON.stringify(call('no_such_tool'))), 200, -32602, 'unknown tool');
     await healthy();
   });

@@ -7,10 +7,29 @@ import { before, describe, it } from 'node:test';
 import { MCP_SERVER_CLIENT, STOCK_API_AUDIENCE } from '@sandbox/stack';
 import { adminApi, decodeClaims, ensureHarnessClient, HARNESS_CLIENT_ID } from './harness/keycloak.ts';
 import {
-  adminRoot, createForger, hmacWithRealmPublicKey, passwordGrant, plausibleClaims, realmJwks, recordToken, tamperHeader, tamperPayload,
-  trackedUserToken, trackedUserTokens, unsignedToken, type Forger,
+  adminRoot,
+  createForger,
+  hmacWithRealmPublicKey,
+  passwordGrant,
+  plausibleClaims,
+  realmJwks,
+  recordToken,
+  tamperHeader,
+  tamperPayload,
+  trackedUserToken,
+  trackedUserTokens,
+  unsignedToken,
+  type Forger,
 } from './harness/forge.ts';
-import { ALL_SCOPES, assertNothingLeaked, assertRefused, callMcp, jsonRpcHeaders, rawHttp, toolText } from './harness/refusals.ts';
+import {
+  ALL_SCOPES,
+  assertNothingLeaked,
+  assertRefused,
+  callMcp,
+  jsonRpcHeaders,
+  rawHttp,
+  toolText,
+} from './harness/refusals.ts';
 import { stack } from './harness/stack.ts';
 
 const WHOAMI = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } };
@@ -20,19 +39,33 @@ const PORTFOLIO = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name:
 function post(authorization?: string, path = ''): Promise<Response> {
   return fetch(`${stack().urls.mcp}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', ...(authorization ? { authorization } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      ...(authorization ? { authorization } : {}),
+    },
     body: JSON.stringify(WHOAMI),
   });
 }
 const bearer = (token: string) => post(`Bearer ${token}`);
 
 const AUDIENCE_MAPPER = (audience: string) => ({
-  name: `audience ${audience}`, protocol: 'openid-connect', protocolMapper: 'oidc-audience-mapper',
-  config: { 'included.custom.audience': audience, 'access.token.claim': 'true', 'id.token.claim': 'false', 'introspection.token.claim': 'true' },
+  name: `audience ${audience}`,
+  protocol: 'openid-connect',
+  protocolMapper: 'oidc-audience-mapper',
+  config: {
+    'included.custom.audience': audience,
+    'access.token.claim': 'true',
+    'id.token.claim': 'false',
+    'introspection.token.claim': 'true',
+  },
 });
 
 async function clientUuid(clientId: string): Promise<string> {
-  const list = (await (await adminApi(`/clients?clientId=${encodeURIComponent(clientId)}`)).json()) as Array<{ id: string }>;
+  const list = (await (await adminApi(`/clients?clientId=${encodeURIComponent(clientId)}`)).json()) as Array<{
+    id: string;
+  }>;
   if (!list[0]) throw new Error(`no client ${clientId}`);
   return list[0].id;
 }
@@ -41,11 +74,16 @@ async function clientUuid(clientId: string): Promise<string> {
 async function exchangedStockApiToken(subjectToken: string): Promise<string> {
   const response = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${MCP_SERVER_CLIENT.clientId}:${MCP_SERVER_CLIENT.secret}`).toString('base64')}` },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${MCP_SERVER_CLIENT.clientId}:${MCP_SERVER_CLIENT.secret}`).toString('base64')}`,
+    },
     body: new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: subjectToken,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      audience: STOCK_API_AUDIENCE, scope: 'trade:read',
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: subjectToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      audience: STOCK_API_AUDIENCE,
+      scope: 'trade:read',
     }),
   });
   assert.equal(response.status, 200, await response.clone().text());
@@ -61,11 +99,17 @@ before(async () => {
   alice = await trackedUserToken('alice', ALL_SCOPES);
   // Dedicated clients, each making Keycloak mint one kind of wrong token for real.
   await ensureHarnessClient('e2e-short-lived', { attributes: { 'access.token.lifespan': '2' } });
-  await ensureHarnessClient('e2e-no-mcp-scope', { defaultClientScopes: ['basic', 'profile'], optionalClientScopes: [] });
-  await ensureHarnessClient('e2e-other-resource', { defaultClientScopes: ['basic', 'profile'], optionalClientScopes: [], protocolMappers: [AUDIENCE_MAPPER('https://other-resource.example/mcp')] });
+  await ensureHarnessClient('e2e-no-mcp-scope', {
+    defaultClientScopes: ['basic', 'profile'],
+    optionalClientScopes: [],
+  });
+  await ensureHarnessClient('e2e-other-resource', {
+    defaultClientScopes: ['basic', 'profile'],
+    optionalClientScopes: [],
+    protocolMappers: [AUDIENCE_MAPPER('https://other-resource.example/mcp')],
+  });
   await ensureHarnessClient('e2e-no-sub', { defaultClientScopes: ['profile', 'mcp:tools'], optionalClientScopes: [] });
 });
-
 
 /** A data tool called with a token Keycloak no longer accepts: a clear tool error from the failed exchange, nothing leaked. */
 async function assertExchangeRefused(token: string): Promise<void> {
@@ -92,7 +136,16 @@ describe('security: how a token may be sent', () => {
   });
 
   it('rejects two Authorization headers (really sent twice) with 400 invalid_request', async () => {
-    const response = await rawHttp({ rawHeaders: [...jsonRpcHeaders(), 'Authorization', `Bearer ${alice}`, 'Authorization', 'Bearer second.token.here'], body: JSON.stringify(WHOAMI) });
+    const response = await rawHttp({
+      rawHeaders: [
+        ...jsonRpcHeaders(),
+        'Authorization',
+        `Bearer ${alice}`,
+        'Authorization',
+        'Bearer second.token.here',
+      ],
+      body: JSON.stringify(WHOAMI),
+    });
     assert.equal(response.status, 400, response.body);
     assert.equal((JSON.parse(response.body) as { error: string }).error, 'invalid_request');
     assert.match(response.body, /exactly one Authorization header/);
@@ -105,14 +158,19 @@ describe('security: how a token may be sent', () => {
   });
 
   it('rejects a valid token in the query string with 400 invalid_request, even without a header', async () => {
-    const refusal = await assertRefused(await post(undefined, `?access_token=${alice}`), 400, 'invalid_request', [alice]);
+    const refusal = await assertRefused(await post(undefined, `?access_token=${alice}`), 400, 'invalid_request', [
+      alice,
+    ]);
     assert.match(refusal.description ?? '', /only in the Authorization header/);
   });
 
   it('answers an Authorization header over the 16 KB header limit with 431 before any parsing', async () => {
     const huge = `${alice}${'A'.repeat(17 * 1024)}`;
     recordToken(huge);
-    const response = await rawHttp({ rawHeaders: [...jsonRpcHeaders(), 'Authorization', `Bearer ${huge}`], body: JSON.stringify(WHOAMI) });
+    const response = await rawHttp({
+      rawHeaders: [...jsonRpcHeaders(), 'Authorization', `Bearer ${huge}`],
+      body: JSON.stringify(WHOAMI),
+    });
     assert.equal(response.status, 431);
     assertNothingLeaked(response.body, [alice]);
   });
@@ -182,7 +240,13 @@ describe('security: token lifetime', () => {
   });
 
   it('rejects a real Keycloak token once it has expired (client lifespan 2 s) with 401 invalid_token "expired"', async () => {
-    const { access_token: token } = await passwordGrant('sandbox', 'e2e-short-lived', 'alice', 'alice-sandbox', 'mcp:tools');
+    const { access_token: token } = await passwordGrant(
+      'sandbox',
+      'e2e-short-lived',
+      'alice',
+      'alice-sandbox',
+      'mcp:tools',
+    );
     const claims = decodeClaims(token);
     assert.equal(Number(claims.exp) - Number(claims.iat), 2, 'the client lifespan attribute was not applied');
     const fresh = await callMcp(token, WHOAMI);
@@ -204,10 +268,29 @@ describe('security: issuer', () => {
     const created = await adminRoot('', {
       method: 'POST',
       body: JSON.stringify({
-        realm: 'other', enabled: true,
-        users: [{ username: 'mallory', enabled: true, email: 'mallory@other.example', emailVerified: true, firstName: 'Mallory', lastName: 'Other', credentials: [{ type: 'password', value: 'mallory-other', temporary: false }] }],
+        realm: 'other',
+        enabled: true,
+        users: [
+          {
+            username: 'mallory',
+            enabled: true,
+            email: 'mallory@other.example',
+            emailVerified: true,
+            firstName: 'Mallory',
+            lastName: 'Other',
+            credentials: [{ type: 'password', value: 'mallory-other', temporary: false }],
+          },
+        ],
         // Even with the MCP resource in its audience, a token from this realm is not for this server.
-        clients: [{ clientId: 'other-cli', publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false, protocolMappers: [AUDIENCE_MAPPER(stack().urls.mcp)] }],
+        clients: [
+          {
+            clientId: 'other-cli',
+            publicClient: true,
+            directAccessGrantsEnabled: true,
+            standardFlowEnabled: false,
+            protocolMappers: [AUDIENCE_MAPPER(stack().urls.mcp)],
+          },
+        ],
       }),
     });
     assert.ok(created.status === 201 || created.status === 409, `creating realm other: ${created.status}`);
@@ -221,11 +304,18 @@ describe('security: issuer', () => {
 
   it('rejects a real sandbox token whose issuer is https instead of http with 401 invalid_token "another issuer"', async () => {
     const realm = (await (await adminApi('')).json()) as { attributes: Record<string, string> };
-    const set = (frontendUrl: string) => adminApi('', { method: 'PUT', body: JSON.stringify({ attributes: { ...realm.attributes, frontendUrl } }) });
+    const set = (frontendUrl: string) =>
+      adminApi('', { method: 'PUT', body: JSON.stringify({ attributes: { ...realm.attributes, frontendUrl } }) });
     let token: string;
     try {
       assert.equal((await set(stack().urls.keycloak.replace('http:', 'https:'))).status, 204);
-      ({ access_token: token } = await passwordGrant('sandbox', HARNESS_CLIENT_ID, 'alice', 'alice-sandbox', 'mcp:tools'));
+      ({ access_token: token } = await passwordGrant(
+        'sandbox',
+        HARNESS_CLIENT_ID,
+        'alice',
+        'alice-sandbox',
+        'mcp:tools',
+      ));
     } finally {
       assert.equal((await set(realm.attributes.frontendUrl ?? '')).status, 204);
     }
@@ -242,9 +332,18 @@ describe('security: issuer', () => {
 
 describe('security: audience and token type', () => {
   it('rejects a real token without the MCP audience (client without mcp:tools) with 401 invalid_token', async () => {
-    const { access_token: token } = await passwordGrant('sandbox', 'e2e-no-mcp-scope', 'alice', 'alice-sandbox', 'profile');
+    const { access_token: token } = await passwordGrant(
+      'sandbox',
+      'e2e-no-mcp-scope',
+      'alice',
+      'alice-sandbox',
+      'profile',
+    );
     const aud = decodeClaims(token).aud;
-    assert.ok(aud === undefined || !JSON.stringify(aud).includes(stack().urls.mcp), `unexpected aud ${JSON.stringify(aud)}`);
+    assert.ok(
+      aud === undefined || !JSON.stringify(aud).includes(stack().urls.mcp),
+      `unexpected aud ${JSON.stringify(aud)}`,
+    );
     const refusal = await assertRefused(await bearer(token), 401, 'invalid_token', [token]);
     assert.match(refusal.description ?? '', /not for this resource/);
   });
@@ -257,7 +356,13 @@ describe('security: audience and token type', () => {
   });
 
   it('rejects a real token for another resource with 401 invalid_token', async () => {
-    const { access_token: token } = await passwordGrant('sandbox', 'e2e-other-resource', 'alice', 'alice-sandbox', 'profile');
+    const { access_token: token } = await passwordGrant(
+      'sandbox',
+      'e2e-other-resource',
+      'alice',
+      'alice-sandbox',
+      'profile',
+    );
     assert.ok(JSON.stringify(decodeClaims(token).aud).includes('https://other-resource.example/mcp'));
     const refusal = await assertRefused(await bearer(token), 401, 'invalid_token', [token]);
     assert.match(refusal.description ?? '', /not for this resource/);
@@ -290,11 +395,25 @@ describe('security: what the server cannot know without asking Keycloak', () => 
     const stale = (await (await adminApi('/clients?clientId=e2e-disable-me')).json()) as Array<{ id: string }>;
     for (const client of stale) await adminApi(`/clients/${client.id}`, { method: 'DELETE' });
     await ensureHarnessClient('e2e-disable-me');
-    const { access_token: token } = await passwordGrant('sandbox', 'e2e-disable-me', 'alice', 'alice-sandbox', 'mcp:tools portfolio:read');
+    const { access_token: token } = await passwordGrant(
+      'sandbox',
+      'e2e-disable-me',
+      'alice',
+      'alice-sandbox',
+      'mcp:tools portfolio:read',
+    );
     const id = await clientUuid('e2e-disable-me');
     const representation = (await (await adminApi(`/clients/${id}`)).json()) as Record<string, unknown>;
     try {
-      assert.equal((await adminApi(`/clients/${id}`, { method: 'PUT', body: JSON.stringify({ ...representation, enabled: false }) })).status, 204);
+      assert.equal(
+        (
+          await adminApi(`/clients/${id}`, {
+            method: 'PUT',
+            body: JSON.stringify({ ...representation, enabled: false }),
+          })
+        ).status,
+        204,
+      );
       const who = await callMcp(token, WHOAMI);
       assert.equal(who.status, 200, 'the server validates JWTs locally: a disabled client is invisible to it');
       assert.equal(who.body.result?.structuredContent?.clientId, 'e2e-disable-me');

@@ -3,7 +3,7 @@
 // through harness/forge.ts, which recorded it in .run/<name>/tokens-used.txt. Logs: .run/<name>/logs (native) or
 // `docker logs` of each container (compose).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { recordedTokens } from './harness/forge.ts';
 import { canControl, serviceLog } from './harness/processes.ts';
 import { skippable } from './harness/skippable.ts';
@@ -16,7 +16,9 @@ function logLines(service: (typeof SERVICES)[number]): string[] {
 }
 
 describe('log hygiene', () => {
-  const { it } = skippable(canControl() ? false : 'needs the service logs of a stack started by make test (native or compose)');
+  const { it } = skippable(
+    canControl() ? false : 'needs the service logs of a stack started by make test (native or compose)',
+  );
   for (const service of SERVICES) {
     it(`finds no token used in this run in the ${service} log`, () => {
       const lines = logLines(service);
@@ -26,13 +28,20 @@ describe('log hygiene', () => {
       // Whole tokens, and each token's signature (a part no legitimate log field would contain).
       const needles = [...new Set(tokens.flatMap((t) => [t, t.split('.')[2] ?? ''].filter((s) => s.length >= 20)))];
       for (const [n, line] of lines.entries()) {
-        for (const needle of needles) assert.ok(!line.includes(needle), `${service} log line ${n + 1} contains a token used in the run`);
+        for (const needle of needles)
+          assert.ok(!line.includes(needle), `${service} log line ${n + 1} contains a token used in the run`);
       }
     });
 
     it(`finds nothing JWT-shaped in the ${service} log`, () => {
-      const offending = logLines(service).map((line, n) => ({ n: n + 1, line })).filter(({ line }) => JWT_SHAPE.test(line));
-      assert.deepEqual(offending.map(({ n }) => n), [], `${service} log has JWT-shaped text`);
+      const offending = logLines(service)
+        .map((line, n) => ({ n: n + 1, line }))
+        .filter(({ line }) => JWT_SHAPE.test(line));
+      assert.deepEqual(
+        offending.map(({ n }) => n),
+        [],
+        `${service} log has JWT-shaped text`,
+      );
     });
   }
 });

@@ -43,7 +43,10 @@ describe('createAccounts', () => {
     const expected = Math.round(((before.quantity * before.averagePrice + 100 * 12.07) / held) * 100) / 100;
     assert.equal(vandl()?.averagePrice, expected);
     store.placeOrder(ALICE, { symbol: 'VANDL', side: 'sell', quantity: held });
-    assert.equal(store.portfolio(ALICE).holdings.find((h) => h.symbol === 'VANDL'), undefined);
+    assert.equal(
+      store.portfolio(ALICE).holdings.find((h) => h.symbol === 'VANDL'),
+      undefined,
+    );
   });
 
   it('rejects a buy beyond available cash', () => {

@@ -65,7 +65,11 @@ export function seedAccount(sub: string): Account {
     const quote = symbol === undefined ? undefined : getQuote(symbol);
     if (!quote) continue;
     const quantity = 1 + Math.floor(random() * 200);
-    holdings.set(quote.symbol, { symbol: quote.symbol, quantity, averagePrice: round2(quote.price * (0.7 + random() * 0.5)) });
+    holdings.set(quote.symbol, {
+      symbol: quote.symbol,
+      quantity,
+      averagePrice: round2(quote.price * (0.7 + random() * 0.5)),
+    });
   }
   return { cash: 10_000 + Math.floor(random() * 400) * 100, holdings, orders: [] };
 }
@@ -78,7 +82,10 @@ export function createAccounts(options: AccountsOptions = {}): Accounts {
   const accounts = new Map<string, Account>();
   const accountFor = (sub: string): Account => {
     let account = accounts.get(sub);
-    if (!account) accounts.set(sub, (account = seedAccount(sub)));
+    if (!account) {
+      account = seedAccount(sub);
+      accounts.set(sub, account);
+    }
     return account;
   };
 
@@ -104,8 +111,7 @@ export function createAccounts(options: AccountsOptions = {}): Accounts {
       if (!quote) throw new ApiError('unknown_symbol', `Unknown symbol "${request.symbol}".`);
       const account = accountFor(sub);
       const limit = request.limit_price;
-      const marketable =
-        limit === undefined || (request.side === 'buy' ? limit >= quote.price : limit <= quote.price);
+      const marketable = limit === undefined || (request.side === 'buy' ? limit >= quote.price : limit <= quote.price);
       if (marketable) execute(account, quote.symbol, request.side, request.quantity, quote.price);
       const order: Order = Object.freeze({
         id: newId(),
@@ -128,7 +134,10 @@ function execute(account: Account, symbol: string, side: 'buy' | 'sell', quantit
   const held = account.holdings.get(symbol);
   if (side === 'buy') {
     if (cost > account.cash) {
-      throw new ApiError('insufficient_funds', `Buying ${quantity} ${symbol} costs ${cost} USD; available cash is ${round2(account.cash)} USD.`);
+      throw new ApiError(
+        'insufficient_funds',
+        `Buying ${quantity} ${symbol} costs ${cost} USD; available cash is ${round2(account.cash)} USD.`,
+      );
     }
     account.cash = round2(account.cash - cost);
     const quantityAfter = (held?.quantity ?? 0) + quantity;

@@ -6,7 +6,19 @@ import { createAccounts } from './accounts.ts';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import type { LogEntry } from './log.ts';
-import { ALICE, BOB, bearer, blockNetwork, createSigner, createTestApp, exchangedClaims, mcpClientClaims, NOW, NOW_SECONDS, unsignedToken } from './testing.ts';
+import {
+  ALICE,
+  BOB,
+  bearer,
+  blockNetwork,
+  createSigner,
+  createTestApp,
+  exchangedClaims,
+  mcpClientClaims,
+  NOW,
+  NOW_SECONDS,
+  unsignedToken,
+} from './testing.ts';
 import type { Signer } from './testing.ts';
 
 type ErrorBody = { error: { code: string; message: string; fields?: Record<string, string> } };
@@ -29,7 +41,11 @@ describe('createApp', () => {
   /** GET with the default token; pass null for no Authorization header. */
   const get = (path: string, tok: string | null = token) => app.request(path, tok === null ? {} : bearer(tok));
   const post = (body: string, tok = token) =>
-    app.request('/orders', { method: 'POST', body, headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' } });
+    app.request('/orders', {
+      method: 'POST',
+      body,
+      headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+    });
   const errorOf = async (res: Response) => ((await res.json()) as ErrorBody).error;
   const challenge = (res: Response) => res.headers.get('www-authenticate') ?? '';
 
@@ -64,14 +80,34 @@ describe('createApp', () => {
 
     const invalidCases: Array<[string, () => Promise<string>, string, RegExp]> = [
       ['a malformed token', async () => 'abc.def.ghi', 'invalid_token', /malformed/],
-      ['a token signed by an unknown key', async () => (await createSigner('other')).sign(), 'invalid_token', /not signed by a key/],
+      [
+        'a token signed by an unknown key',
+        async () => (await createSigner('other')).sign(),
+        'invalid_token',
+        /not signed by a key/,
+      ],
       ['an alg none token', async () => unsignedToken(), 'invalid_token', /algorithm/],
       ['an expired token', () => signer.sign(exchangedClaims({ exp: NOW_SECONDS - 60 })), 'invalid_token', /expired/],
-      ['a token from another issuer', () => signer.sign(exchangedClaims({ iss: 'http://evil.test/realms/sandbox' })), 'invalid_token', /"iss" must be/],
+      [
+        'a token from another issuer',
+        () => signer.sign(exchangedClaims({ iss: 'http://evil.test/realms/sandbox' })),
+        'invalid_token',
+        /"iss" must be/,
+      ],
       ['an ID token', () => signer.sign(exchangedClaims({ typ: 'ID' })), 'wrong_token_type', /"typ" must be "Bearer"/],
-      ['a refresh token', () => signer.sign(exchangedClaims({ typ: 'Refresh' })), 'wrong_token_type', /"typ" must be "Bearer"/],
+      [
+        'a refresh token',
+        () => signer.sign(exchangedClaims({ typ: 'Refresh' })),
+        'wrong_token_type',
+        /"typ" must be "Bearer"/,
+      ],
       ['a token without sub', () => signer.sign(exchangedClaims({ sub: undefined })), 'invalid_token', /"sub"/],
-      ['a token for stock-api not obtained by mcp-server', () => signer.sign(exchangedClaims({ azp: 'mcp-cli' })), 'not_exchanged', /must be "mcp-server"/],
+      [
+        'a token for stock-api not obtained by mcp-server',
+        () => signer.sign(exchangedClaims({ azp: 'mcp-cli' })),
+        'not_exchanged',
+        /must be "mcp-server"/,
+      ],
     ];
     for (const [name, make, code, message] of invalidCases) {
       it(`rejects ${name} with 401 ${code}`, async () => {
@@ -89,8 +125,14 @@ describe('createApp', () => {
       assert.equal(res.status, 401);
       const error = await errorOf(res);
       assert.equal(error.code, 'wrong_audience');
-      assert.match(error.message, /^Wrong audience: this is the MCP server's token \(aud: "http:\/\/localhost:3000\/mcp", "mcp-server"; azp: "mcp-cli"\)/);
-      assert.match(error.message, /obtained by token exchange \(RFC 8693\) for audience "stock-api"\. Never pass the client's token downstream\.$/);
+      assert.match(
+        error.message,
+        /^Wrong audience: this is the MCP server's token \(aud: "http:\/\/localhost:3000\/mcp", "mcp-server"; azp: "mcp-cli"\)/,
+      );
+      assert.match(
+        error.message,
+        /obtained by token exchange \(RFC 8693\) for audience "stock-api"\. Never pass the client's token downstream\.$/,
+      );
       assert.match(challenge(res), /error_description="Wrong audience: this is the MCP server's token \(aud: 'http/);
     });
 
@@ -104,7 +146,11 @@ describe('createApp', () => {
     for (const [method, path, needed, has] of scopeCases) {
       it(`rejects ${method} ${path} without ${needed} with 403 naming the scope`, async () => {
         const tok = await signer.sign(exchangedClaims({ scope: has }));
-        const res = await app.request(path, { method, headers: { authorization: `Bearer ${tok}` }, ...(method === 'POST' ? { body: '{}' } : {}) });
+        const res = await app.request(path, {
+          method,
+          headers: { authorization: `Bearer ${tok}` },
+          ...(method === 'POST' ? { body: '{}' } : {}),
+        });
         assert.equal(res.status, 403);
         const error = await errorOf(res);
         assert.equal(error.code, 'insufficient_scope');
@@ -125,10 +171,10 @@ describe('createApp', () => {
       const res = await get('/stocks/acme');
       assert.equal(res.status, 200);
       const quote = (await res.json()) as Record<string, unknown>;
-      assert.equal(quote['symbol'], 'ACME');
-      assert.equal(quote['currency'], 'USD');
-      assert.equal(typeof quote['price'], 'number');
-      assert.equal(typeof quote['change'], 'number');
+      assert.equal(quote.symbol, 'ACME');
+      assert.equal(quote.currency, 'USD');
+      assert.equal(typeof quote.price, 'number');
+      assert.equal(typeof quote.change, 'number');
     });
 
     it('returns 404 unknown_symbol saying how to search', async () => {
@@ -143,7 +189,10 @@ describe('createApp', () => {
       const res = await get('/stocks?q=corp');
       assert.equal(res.status, 200);
       const body = (await res.json()) as { results: Array<{ symbol: string }> };
-      assert.deepEqual(body.results.map((r) => r.symbol), ['ACME', 'GLOBX', 'TYRL', 'OSCP']);
+      assert.deepEqual(
+        body.results.map((r) => r.symbol),
+        ['ACME', 'GLOBX', 'TYRL', 'OSCP'],
+      );
     });
 
     it('rejects a search without q with 400', async () => {
@@ -157,7 +206,9 @@ describe('createApp', () => {
     it('returns the same portfolio for the same sub and a different one for another sub', async () => {
       const alice1 = await (await get('/portfolio')).json();
       const alice2 = await (await createTestApp(signer.keys).app.request('/portfolio', bearer(token))).json();
-      const bob = await (await get('/portfolio', await signer.sign(exchangedClaims({ sub: BOB, preferred_username: 'bob' })))).json();
+      const bob = await (
+        await get('/portfolio', await signer.sign(exchangedClaims({ sub: BOB, preferred_username: 'bob' })))
+      ).json();
       assert.deepEqual(alice1, alice2);
       assert.notDeepEqual((alice1 as { holdings: unknown }).holdings, (bob as { holdings: unknown }).holdings);
       assert.deepEqual((alice1 as { owner: unknown }).owner, { sub: ALICE, username: 'alice' });
@@ -170,10 +221,10 @@ describe('createApp', () => {
       const res = await post(JSON.stringify({ symbol: 'pieDP', side: 'buy', quantity: 10 }));
       assert.equal(res.status, 201);
       const order = (await res.json()) as Record<string, unknown>;
-      assert.equal(order['status'], 'filled');
-      assert.equal(order['symbol'], 'PIEDP');
-      assert.equal(order['timestamp'], '2026-01-15T12:00:00.000Z');
-      assert.match(String(order['id']), /^ord_/);
+      assert.equal(order.status, 'filled');
+      assert.equal(order.symbol, 'PIEDP');
+      assert.equal(order.timestamp, '2026-01-15T12:00:00.000Z');
+      assert.match(String(order.id), /^ord_/);
       const after = (await (await get('/portfolio')).json()) as Portfolio;
       const held = (p: Portfolio) => p.holdings.find((h) => h.symbol === 'PIEDP')?.quantity ?? 0;
       assert.equal(held(after), held(before) + 10);
@@ -194,8 +245,14 @@ describe('createApp', () => {
       await post(JSON.stringify({ symbol: 'HOOLI', side: 'buy', quantity: 2, limit_price: 1 }), bobToken);
       const alice = (await (await get('/orders')).json()) as { orders: Array<{ symbol: string }> };
       const bob = (await (await get('/orders', bobToken)).json()) as { orders: Array<{ symbol: string }> };
-      assert.deepEqual(alice.orders.map((o) => o.symbol), ['ACME']);
-      assert.deepEqual(bob.orders.map((o) => o.symbol), ['HOOLI']);
+      assert.deepEqual(
+        alice.orders.map((o) => o.symbol),
+        ['ACME'],
+      );
+      assert.deepEqual(
+        bob.orders.map((o) => o.symbol),
+        ['HOOLI'],
+      );
     });
 
     it('rejects bad order bodies with field-level messages', async () => {
@@ -226,7 +283,10 @@ describe('createApp', () => {
     });
 
     it('rejects an order for an unknown symbol, and a sell beyond holdings', async () => {
-      assert.equal((await errorOf(await post(JSON.stringify({ symbol: 'NOPE', side: 'buy', quantity: 1 })))).code, 'unknown_symbol');
+      assert.equal(
+        (await errorOf(await post(JSON.stringify({ symbol: 'NOPE', side: 'buy', quantity: 1 })))).code,
+        'unknown_symbol',
+      );
       const sell = await post(JSON.stringify({ symbol: 'ACME', side: 'sell', quantity: 10000 }));
       assert.equal(sell.status, 422);
       assert.equal((await errorOf(sell)).code, 'insufficient_holdings');
@@ -237,7 +297,12 @@ describe('createApp', () => {
         config: loadConfig({}),
         keys: signer.keys,
         now: () => NOW,
-        accounts: { ...createAccounts(), portfolio: () => { throw new Error('database exploded at /srv/secret.ts:42'); } },
+        accounts: {
+          ...createAccounts(),
+          portfolio: () => {
+            throw new Error('database exploded at /srv/secret.ts:42');
+          },
+        },
       });
       const res = await broken.request('/portfolio', bearer(token));
       assert.equal(res.status, 500);
@@ -267,7 +332,7 @@ describe('createApp', () => {
       const { count, decisions } = JSON.parse(text) as { count: number; decisions: Array<Record<string, unknown>> };
       assert.equal(count, 4);
       assert.deepEqual(
-        decisions.map((d) => [d['route'], d['accepted'], d['code'] ?? null, d['jti']]),
+        decisions.map((d) => [d.route, d.accepted, d.code ?? null, d.jti]),
         [
           ['GET /portfolio', true, null, 'jti-0001'],
           ['GET /portfolio', false, 'wrong_audience', 'jti-mcp'],
@@ -277,12 +342,19 @@ describe('createApp', () => {
       );
       const [accepted, rejected] = decisions;
       assert.deepEqual(accepted, {
-        at: '2026-01-15T12:00:00.000Z', route: 'GET /portfolio', accepted: true, jti: 'jti-0001', sub: ALICE, azp: 'mcp-server',
-        aud: ['stock-api'], scope: 'profile portfolio:read trade:read trade:write', tokenSha256Prefix: accepted?.['tokenSha256Prefix'],
+        at: '2026-01-15T12:00:00.000Z',
+        route: 'GET /portfolio',
+        accepted: true,
+        jti: 'jti-0001',
+        sub: ALICE,
+        azp: 'mcp-server',
+        aud: ['stock-api'],
+        scope: 'profile portfolio:read trade:read trade:write',
+        tokenSha256Prefix: accepted?.tokenSha256Prefix,
       });
-      assert.match(String(accepted?.['tokenSha256Prefix']), /^[0-9a-f]{16}$/);
-      assert.deepEqual(rejected?.['aud'], ['http://localhost:3000/mcp', 'mcp-server']);
-      assert.equal(rejected?.['azp'], 'mcp-cli');
+      assert.match(String(accepted?.tokenSha256Prefix), /^[0-9a-f]{16}$/);
+      assert.deepEqual(rejected?.aud, ['http://localhost:3000/mcp', 'mcp-server']);
+      assert.equal(rejected?.azp, 'mcp-cli');
     });
 
     it('keeps only the last 200 decisions', async () => {
@@ -299,9 +371,20 @@ describe('createApp', () => {
       assert.equal(logs.length, 2);
       assert.deepEqual(
         { ...logs[0], at: undefined, ms: undefined },
-        { at: undefined, ms: undefined, level: 'info', msg: 'request', method: 'GET', route: '/portfolio', status: 200, jti: 'jti-0001', sub: ALICE, azp: 'mcp-server' },
+        {
+          at: undefined,
+          ms: undefined,
+          level: 'info',
+          msg: 'request',
+          method: 'GET',
+          route: '/portfolio',
+          status: 200,
+          jti: 'jti-0001',
+          sub: ALICE,
+          azp: 'mcp-server',
+        },
       );
-      assert.equal(logs[1]?.['route'], '/stocks');
+      assert.equal(logs[1]?.route, '/stocks');
       const text = JSON.stringify(logs);
       for (const part of token.split('.')) assert.ok(!text.includes(part), 'log contains token text');
     });

@@ -93,7 +93,8 @@ export function createApp(options: CreateAppOptions): Hono<AuthEnv> {
     requireScope('trade:write'),
     bodyLimit({
       maxSize: MAX_ORDER_BODY_BYTES,
-      onError: () => errorResponse(new ApiError('payload_too_large', `Order body must be at most ${MAX_ORDER_BODY_BYTES} bytes.`)),
+      onError: () =>
+        errorResponse(new ApiError('payload_too_large', `Order body must be at most ${MAX_ORDER_BODY_BYTES} bytes.`)),
     }),
     async (c) => {
       const order = accounts.placeOrder(claimsOf(c).sub, parseOrderRequest(await c.req.text()));
@@ -101,7 +102,9 @@ export function createApp(options: CreateAppOptions): Hono<AuthEnv> {
     },
   );
 
-  app.notFound(() => errorResponse(new ApiError('not_found', 'No such route. See GET /healthz, /stocks, /portfolio, /orders.')));
+  app.notFound(() =>
+    errorResponse(new ApiError('not_found', 'No such route. See GET /healthz, /stocks, /portfolio, /orders.')),
+  );
   app.onError((err) => errorResponse(err));
   return app;
 }

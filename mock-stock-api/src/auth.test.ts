@@ -4,7 +4,16 @@ import { extractBearerToken, verifyExchangedToken } from './auth.ts';
 import type { VerifyExchangedTokenOptions } from './auth.ts';
 import { ApiError } from './errors.ts';
 import type { ApiErrorCode } from './errors.ts';
-import { ALICE, createSigner, exchangedClaims, ISSUER, mcpClientClaims, NOW, NOW_SECONDS, unsignedToken } from './testing.ts';
+import {
+  ALICE,
+  createSigner,
+  exchangedClaims,
+  ISSUER,
+  mcpClientClaims,
+  NOW,
+  NOW_SECONDS,
+  unsignedToken,
+} from './testing.ts';
 import type { Signer } from './testing.ts';
 
 const rejectsWith = async (promise: Promise<unknown>, code: ApiErrorCode, message?: RegExp) =>
@@ -16,7 +25,8 @@ const rejectsWith = async (promise: Promise<unknown>, code: ApiErrorCode, messag
   });
 
 describe('extractBearerToken', () => {
-  const request = (headers: HeadersInit = {}, query = '') => new Request(`http://api.test/portfolio${query}`, { headers });
+  const request = (headers: HeadersInit = {}, query = '') =>
+    new Request(`http://api.test/portfolio${query}`, { headers });
   const code = (fn: () => unknown) => {
     try {
       fn();
@@ -33,30 +43,57 @@ describe('extractBearerToken', () => {
   });
 
   it('rejects a request without an Authorization header', () => {
-    assert.equal(code(() => extractBearerToken(request())), 'missing_token');
+    assert.equal(
+      code(() => extractBearerToken(request())),
+      'missing_token',
+    );
   });
 
   it('rejects a non-Bearer scheme', () => {
-    assert.equal(code(() => extractBearerToken(request({ authorization: 'Basic dXNlcjpwYXNz' }))), 'missing_token');
+    assert.equal(
+      code(() => extractBearerToken(request({ authorization: 'Basic dXNlcjpwYXNz' }))),
+      'missing_token',
+    );
   });
 
   it('rejects a token passed in the query string', () => {
-    assert.equal(code(() => extractBearerToken(request({}, '?access_token=a.b.c'))), 'missing_token');
-    assert.equal(code(() => extractBearerToken(request({ authorization: 'Bearer a.b.c' }, '?access_token=a.b.c'))), 'malformed_authorization');
+    assert.equal(
+      code(() => extractBearerToken(request({}, '?access_token=a.b.c'))),
+      'missing_token',
+    );
+    assert.equal(
+      code(() => extractBearerToken(request({ authorization: 'Bearer a.b.c' }, '?access_token=a.b.c'))),
+      'malformed_authorization',
+    );
   });
 
   it('rejects comma-joined and repeated Authorization values', () => {
-    assert.equal(code(() => extractBearerToken(request({ authorization: 'Bearer a.b.c, Bearer d.e.f' }))), 'malformed_authorization');
+    assert.equal(
+      code(() => extractBearerToken(request({ authorization: 'Bearer a.b.c, Bearer d.e.f' }))),
+      'malformed_authorization',
+    );
     const headers = new Headers();
     headers.append('authorization', 'Bearer a.b.c');
     headers.append('authorization', 'Bearer d.e.f');
-    assert.equal(code(() => extractBearerToken(request(headers))), 'malformed_authorization');
+    assert.equal(
+      code(() => extractBearerToken(request(headers))),
+      'malformed_authorization',
+    );
   });
 
   it('rejects an empty or malformed bearer value', () => {
-    assert.equal(code(() => extractBearerToken(request({ authorization: 'Bearer' }))), 'invalid_token');
-    assert.equal(code(() => extractBearerToken(request({ authorization: 'Bearer a b' }))), 'invalid_token');
-    assert.equal(code(() => extractBearerToken(request({ authorization: 'Bearer a"b' }))), 'invalid_token');
+    assert.equal(
+      code(() => extractBearerToken(request({ authorization: 'Bearer' }))),
+      'invalid_token',
+    );
+    assert.equal(
+      code(() => extractBearerToken(request({ authorization: 'Bearer a b' }))),
+      'invalid_token',
+    );
+    assert.equal(
+      code(() => extractBearerToken(request({ authorization: 'Bearer a"b' }))),
+      'invalid_token',
+    );
   });
 });
 
@@ -65,7 +102,13 @@ describe('verifyExchangedToken', () => {
   let options: VerifyExchangedTokenOptions;
   before(async () => {
     signer = await createSigner();
-    options = { keys: signer.keys, issuer: ISSUER, audience: 'stock-api', exchangeClientId: 'mcp-server', currentDate: NOW };
+    options = {
+      keys: signer.keys,
+      issuer: ISSUER,
+      audience: 'stock-api',
+      exchangeClientId: 'mcp-server',
+      currentDate: NOW,
+    };
   });
 
   it('returns the claims of an exchanged token', async () => {
@@ -79,7 +122,10 @@ describe('verifyExchangedToken', () => {
   });
 
   it('accepts an array aud that includes stock-api', async () => {
-    const claims = await verifyExchangedToken(await signer.sign(exchangedClaims({ aud: ['stock-api', 'other'] })), options);
+    const claims = await verifyExchangedToken(
+      await signer.sign(exchangedClaims({ aud: ['stock-api', 'other'] })),
+      options,
+    );
     assert.deepEqual(claims.aud, ['stock-api', 'other']);
   });
 
@@ -94,7 +140,11 @@ describe('verifyExchangedToken', () => {
 
   it('rejects a token signed by an unknown key', async () => {
     const stranger = await createSigner('stranger');
-    await rejectsWith(verifyExchangedToken(await stranger.sign(), options), 'invalid_token', /not signed by a key of the trusted issuer/);
+    await rejectsWith(
+      verifyExchangedToken(await stranger.sign(), options),
+      'invalid_token',
+      /not signed by a key of the trusted issuer/,
+    );
     const impostor = await createSigner(); // same kid, different key
     await rejectsWith(verifyExchangedToken(await impostor.sign(), options), 'invalid_token', /signature is invalid/);
   });
@@ -104,16 +154,28 @@ describe('verifyExchangedToken', () => {
   });
 
   it('rejects an expired token', async () => {
-    await rejectsWith(verifyExchangedToken(await signer.sign(exchangedClaims({ exp: NOW_SECONDS - 60 })), options), 'invalid_token', /expired/);
+    await rejectsWith(
+      verifyExchangedToken(await signer.sign(exchangedClaims({ exp: NOW_SECONDS - 60 })), options),
+      'invalid_token',
+      /expired/,
+    );
   });
 
   it('rejects a token without exp', async () => {
-    await rejectsWith(verifyExchangedToken(await signer.sign(exchangedClaims({ exp: undefined })), options), 'invalid_token', /"exp"/);
+    await rejectsWith(
+      verifyExchangedToken(await signer.sign(exchangedClaims({ exp: undefined })), options),
+      'invalid_token',
+      /"exp"/,
+    );
   });
 
   it('rejects a token from another issuer', async () => {
     const token = await signer.sign(exchangedClaims({ iss: 'http://localhost:8080/realms/other' }));
-    await rejectsWith(verifyExchangedToken(token, options), 'invalid_token', /"iss" must be "http:\/\/localhost:8080\/realms\/sandbox"/);
+    await rejectsWith(
+      verifyExchangedToken(token, options),
+      'invalid_token',
+      /"iss" must be "http:\/\/localhost:8080\/realms\/sandbox"/,
+    );
   });
 
   it("rejects the user's MCP token as the wrong audience, explaining token exchange", async () => {
@@ -128,21 +190,37 @@ describe('verifyExchangedToken', () => {
   it('rejects a token for stock-api that mcp-server did not obtain as not_exchanged', async () => {
     const token = await signer.sign(exchangedClaims({ azp: 'mcp-cli' }));
     await rejectsWith(verifyExchangedToken(token, options), 'not_exchanged', /azp is "mcp-cli", must be "mcp-server"/);
-    await rejectsWith(verifyExchangedToken(await signer.sign(exchangedClaims({ azp: undefined })), options), 'not_exchanged');
+    await rejectsWith(
+      verifyExchangedToken(await signer.sign(exchangedClaims({ azp: undefined })), options),
+      'not_exchanged',
+    );
   });
 
   it('rejects ID and refresh tokens by typ', async () => {
     for (const typ of ['ID', 'Refresh', undefined]) {
-      await rejectsWith(verifyExchangedToken(await signer.sign(exchangedClaims({ typ })), options), 'wrong_token_type', /"typ" must be "Bearer"/);
+      await rejectsWith(
+        verifyExchangedToken(await signer.sign(exchangedClaims({ typ })), options),
+        'wrong_token_type',
+        /"typ" must be "Bearer"/,
+      );
     }
   });
 
   it('rejects a token without sub', async () => {
-    await rejectsWith(verifyExchangedToken(await signer.sign(exchangedClaims({ sub: undefined })), options), 'invalid_token', /"sub"/);
+    await rejectsWith(
+      verifyExchangedToken(await signer.sign(exchangedClaims({ sub: undefined })), options),
+      'invalid_token',
+      /"sub"/,
+    );
   });
 
   it('reports key-set failures as keys_unavailable, not as a bad token', async () => {
-    const failing = { ...options, keys: async () => { throw new TypeError('fetch failed'); } };
+    const failing = {
+      ...options,
+      keys: async () => {
+        throw new TypeError('fetch failed');
+      },
+    };
     await rejectsWith(verifyExchangedToken(await signer.sign(), failing), 'keys_unavailable');
   });
 });

@@ -48,11 +48,17 @@ export function extractBearerToken(request: Request): string {
     throw new ApiError('missing_token', `Missing Authorization header; ${HOW_TO_SEND}.`);
   }
   if (header.includes(',')) {
-    throw new ApiError('malformed_authorization', 'Multiple Authorization values are not accepted; send exactly one bearer token.');
+    throw new ApiError(
+      'malformed_authorization',
+      'Multiple Authorization values are not accepted; send exactly one bearer token.',
+    );
   }
   const [scheme = '', ...rest] = header.trim().split(/\s+/);
   if (scheme.toLowerCase() !== 'bearer') {
-    throw new ApiError('missing_token', `Authorization scheme "${scheme.slice(0, 20)}" is not supported; ${HOW_TO_SEND}.`);
+    throw new ApiError(
+      'missing_token',
+      `Authorization scheme "${scheme.slice(0, 20)}" is not supported; ${HOW_TO_SEND}.`,
+    );
   }
   const [token] = rest;
   if (token === undefined || rest.length !== 1 || !B64TOKEN.test(token)) {
@@ -66,7 +72,10 @@ export function extractBearerToken(request: Request): string {
  * signature and `iss`/`exp`, then `typ` = Bearer, `aud` ∋ audience, `azp` = exchange client, `sub` present.
  * Throws ApiError with a specific code and message.
  */
-export async function verifyExchangedToken(token: string, options: VerifyExchangedTokenOptions): Promise<ExchangedClaims> {
+export async function verifyExchangedToken(
+  token: string,
+  options: VerifyExchangedTokenOptions,
+): Promise<ExchangedClaims> {
   const { issuer, audience, exchangeClientId } = options;
   let payload: JWTPayload;
   try {
@@ -81,17 +90,16 @@ export async function verifyExchangedToken(token: string, options: VerifyExchang
     throw joseToApiError(err, issuer);
   }
 
-  if (payload['typ'] !== 'Bearer') {
+  if (payload.typ !== 'Bearer') {
     throw new ApiError(
       'wrong_token_type',
-      `Token type ${show(payload['typ'])} is not accepted; "typ" must be "Bearer" (an access token, not an ID or refresh token).`,
+      `Token type ${show(payload.typ)} is not accepted; "typ" must be "Bearer" (an access token, not an ID or refresh token).`,
     );
   }
 
   const aud = toStringArray(payload.aud);
-  const azp = typeof payload['azp'] === 'string' ? payload['azp'] : undefined;
-  const exchangeRule =
-    `The stock API only accepts tokens that the MCP server ("${exchangeClientId}") obtained by token exchange (RFC 8693) for audience "${audience}".`;
+  const azp = typeof payload.azp === 'string' ? payload.azp : undefined;
+  const exchangeRule = `The stock API only accepts tokens that the MCP server ("${exchangeClientId}") obtained by token exchange (RFC 8693) for audience "${audience}".`;
   if (!aud.includes(audience)) {
     const isMcpToken = aud.includes(exchangeClientId) || (azp !== undefined && azp !== exchangeClientId);
     const found = `aud: ${aud.length ? aud.slice(0, 5).map(show).join(', ') : '(none)'}; azp: ${show(azp)}`;
@@ -103,7 +111,10 @@ export async function verifyExchangedToken(token: string, options: VerifyExchang
     );
   }
   if (azp !== exchangeClientId) {
-    throw new ApiError('not_exchanged', `Token was not obtained by the MCP server: azp is ${show(azp)}, must be "${exchangeClientId}". ${exchangeRule}`);
+    throw new ApiError(
+      'not_exchanged',
+      `Token was not obtained by the MCP server: azp is ${show(azp)}, must be "${exchangeClientId}". ${exchangeRule}`,
+    );
   }
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw new ApiError('invalid_token', 'Token has no "sub" claim; the stock API needs the user\'s id.');
@@ -113,9 +124,9 @@ export async function verifyExchangedToken(token: string, options: VerifyExchang
     sub: payload.sub,
     azp,
     aud: Object.freeze(aud),
-    scopes: Object.freeze(typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : []),
+    scopes: Object.freeze(typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : []),
     jti: typeof payload.jti === 'string' ? payload.jti : undefined,
-    username: typeof payload['preferred_username'] === 'string' ? payload['preferred_username'] : undefined,
+    username: typeof payload.preferred_username === 'string' ? payload.preferred_username : undefined,
     exp: payload.exp as number,
   });
 }
@@ -125,12 +136,20 @@ function joseToApiError(err: unknown, issuer: string): ApiError {
   if (err instanceof errors.JWTExpired) return new ApiError('invalid_token', 'The token has expired.', cause);
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'iss') {
-      return new ApiError('invalid_token', `Token issuer ${show(err.payload.iss)} is not trusted; "iss" must be "${issuer}".`, cause);
+      return new ApiError(
+        'invalid_token',
+        `Token issuer ${show(err.payload.iss)} is not trusted; "iss" must be "${issuer}".`,
+        cause,
+      );
     }
     return new ApiError('invalid_token', `Token claim "${err.claim}" is invalid: ${err.reason}.`, cause);
   }
   if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
-    return new ApiError('invalid_token', `Token algorithm is not allowed; use one of ${ALLOWED_ALGORITHMS.join(', ')}.`, cause);
+    return new ApiError(
+      'invalid_token',
+      `Token algorithm is not allowed; use one of ${ALLOWED_ALGORITHMS.join(', ')}.`,
+      cause,
+    );
   }
   if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
     return new ApiError('invalid_token', 'Token was not signed by a key of the trusted issuer.', cause);
@@ -153,6 +172,6 @@ function toStringArray(value: unknown): string[] {
 /** Quotes an untrusted claim value for a message, bounded in length. */
 function show(value: unknown): string {
   if (value === undefined) return '(missing)';
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
 }

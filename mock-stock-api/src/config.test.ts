@@ -16,8 +16,14 @@ describe('loadConfig', () => {
   });
 
   it('derives JWKS_URL from ISSUER_URL unless JWKS_URL is set', () => {
-    assert.equal(loadConfig({ ISSUER_URL: 'https://id.example/realms/x' }).JWKS_URL, 'https://id.example/realms/x/protocol/openid-connect/certs');
-    const config = loadConfig({ ISSUER_URL: 'http://localhost:8080/realms/sandbox', JWKS_URL: 'http://keycloak:8080/realms/sandbox/protocol/openid-connect/certs' });
+    assert.equal(
+      loadConfig({ ISSUER_URL: 'https://id.example/realms/x' }).JWKS_URL,
+      'https://id.example/realms/x/protocol/openid-connect/certs',
+    );
+    const config = loadConfig({
+      ISSUER_URL: 'http://localhost:8080/realms/sandbox',
+      JWKS_URL: 'http://keycloak:8080/realms/sandbox/protocol/openid-connect/certs',
+    });
     assert.equal(config.ISSUER_URL, 'http://localhost:8080/realms/sandbox');
     assert.equal(config.JWKS_URL, 'http://keycloak:8080/realms/sandbox/protocol/openid-connect/certs');
   });
@@ -33,17 +39,24 @@ describe('loadConfig', () => {
 
   it('rejects a bad PORT naming the variable', () => {
     for (const PORT of ['abc', '0', '70000', '-1', '80.5']) {
-      assert.throws(() => loadConfig({ PORT }), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.equal(err.code, 'invalid_config');
-        assert.deepEqual(err.problems, ['"PORT" must be an integer from 1 to 65535']);
-        return true;
-      });
+      assert.throws(
+        () => loadConfig({ PORT }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(err.code, 'invalid_config');
+          assert.deepEqual(err.problems, ['"PORT" must be an integer from 1 to 65535']);
+          return true;
+        },
+      );
     }
   });
 
   it('rejects a bad ISSUER_URL naming the variable', () => {
-    for (const ISSUER_URL of ['not a url', 'ftp://localhost/realms/sandbox', 'http://localhost:8080/realms/sandbox?x=1']) {
+    for (const ISSUER_URL of [
+      'not a url',
+      'ftp://localhost/realms/sandbox',
+      'http://localhost:8080/realms/sandbox?x=1',
+    ]) {
       assert.throws(() => loadConfig({ ISSUER_URL }), /"ISSUER_URL" must be an http\(s\) URL/);
     }
   });
@@ -51,14 +64,21 @@ describe('loadConfig', () => {
   it('reports every bad variable at once', () => {
     assert.throws(
       () => loadConfig({ PORT: 'x', JWKS_URL: 'nope', AUDIENCE: 'has space' }),
-      (err: unknown) => err instanceof ConfigError && err.problems.length === 3 && /"JWKS_URL"/.test(err.message) && /"AUDIENCE"/.test(err.message),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.length === 3 &&
+        /"JWKS_URL"/.test(err.message) &&
+        /"AUDIENCE"/.test(err.message),
     );
   });
 
   it('accepts .env.example, which lists exactly the schema variables', () => {
     const text = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const env = Object.fromEntries(
-      text.split('\n').filter((line) => /^[A-Z_]+=/.test(line)).map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+      text
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
     );
     assert.deepEqual(Object.keys(env).sort(), [...CONFIG_VARIABLES].sort());
     assert.deepEqual(loadConfig(env), loadConfig({}));

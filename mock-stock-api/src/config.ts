@@ -38,14 +38,34 @@ const token = z.string().regex(/^\S+$/);
 const schema = z.object({
   PORT: z.preprocess(
     unsetIfEmpty,
-    z.string().regex(/^\d{1,5}$/).default('4000').transform(Number).pipe(z.number().int().min(1).max(65535)),
+    z
+      .string()
+      .regex(/^\d{1,5}$/)
+      .default('4000')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(65535)),
   ),
-  HOST: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9.:\-[\]]+$/).default('127.0.0.1')),
+  HOST: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.:\-[\]]+$/)
+      .default('127.0.0.1'),
+  ),
   ISSUER_URL: z.preprocess(
     unsetIfEmpty,
-    z.string().refine((v) => isHttpUrl(v, false)).default('http://localhost:8080/realms/sandbox'),
+    z
+      .string()
+      .refine((v) => isHttpUrl(v, false))
+      .default('http://localhost:8080/realms/sandbox'),
   ),
-  JWKS_URL: z.preprocess(unsetIfEmpty, z.string().refine((v) => isHttpUrl(v, true)).optional()),
+  JWKS_URL: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .refine((v) => isHttpUrl(v, true))
+      .optional(),
+  ),
   AUDIENCE: z.preprocess(unsetIfEmpty, token.default('stock-api')),
   EXCHANGE_CLIENT_ID: z.preprocess(unsetIfEmpty, token.default('mcp-server')),
 });

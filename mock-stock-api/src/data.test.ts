@@ -16,15 +16,25 @@ describe('getQuote', () => {
 
   it('serves about fifteen fictional tickers', () => {
     assert.equal(SYMBOLS.length, 15);
-    for (const s of ['ACME', 'GLOBX', 'INITECH', 'UMBRL', 'HOOLI', 'WAYNE', 'STARK', 'CYBD', 'TYRL', 'OSCP']) assert.ok(SYMBOLS.includes(s));
+    for (const s of ['ACME', 'GLOBX', 'INITECH', 'UMBRL', 'HOOLI', 'WAYNE', 'STARK', 'CYBD', 'TYRL', 'OSCP'])
+      assert.ok(SYMBOLS.includes(s));
   });
 });
 
 describe('searchQuotes', () => {
   it('matches symbol or name substrings case-insensitively', () => {
-    assert.deepEqual(searchQuotes('STARK').map((q) => q.symbol), ['STARK']);
-    assert.deepEqual(searchQuotes('umbrella').map((q) => q.symbol), ['UMBRL']);
-    assert.deepEqual(searchQuotes('piper').map((q) => q.symbol), ['PIEDP']);
+    assert.deepEqual(
+      searchQuotes('STARK').map((q) => q.symbol),
+      ['STARK'],
+    );
+    assert.deepEqual(
+      searchQuotes('umbrella').map((q) => q.symbol),
+      ['UMBRL'],
+    );
+    assert.deepEqual(
+      searchQuotes('piper').map((q) => q.symbol),
+      ['PIEDP'],
+    );
   });
 
   it('returns nothing for a blank or unmatched query', () => {

@@ -38,10 +38,14 @@ describe('challengeFor', () => {
 
 describe('errorResponse', () => {
   it('renders an ApiError as { error: { code, message } } with its status', async () => {
-    const res = errorResponse(new ApiError('invalid_order', 'Bad.', { fields: { quantity: 'must be positive' }, detail: 'internal' }));
+    const res = errorResponse(
+      new ApiError('invalid_order', 'Bad.', { fields: { quantity: 'must be positive' }, detail: 'internal' }),
+    );
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
-    assert.deepEqual(await res.json(), { error: { code: 'invalid_order', message: 'Bad.', fields: { quantity: 'must be positive' } } });
+    assert.deepEqual(await res.json(), {
+      error: { code: 'invalid_order', message: 'Bad.', fields: { quantity: 'must be positive' } },
+    });
   });
 
   it('hides unexpected errors behind a bare 500', async () => {
@@ -55,6 +59,12 @@ describe('ApiError', () => {
   it('keeps the cause and detail in the log view only', () => {
     const err = new ApiError('invalid_token', 'Bad token.', { cause: new Error('JWSInvalid'), detail: 'header' });
     assert.deepEqual(err.toClientObject(), { error: { code: 'invalid_token', message: 'Bad token.' } });
-    assert.deepEqual(err.toLogObject(), { code: 'invalid_token', status: 401, message: 'Bad token.', detail: 'header', cause: 'Error: JWSInvalid' });
+    assert.deepEqual(err.toLogObject(), {
+      code: 'invalid_token',
+      status: 401,
+      message: 'Bad token.',
+      detail: 'header',
+      cause: 'Error: JWSInvalid',
+    });
   });
 });

@@ -69,7 +69,10 @@ export class ApiError extends Error {
  * becomes `/` and anything else outside printable ASCII a space. The MCP server's challenges use the same rule.
  */
 export function quoteHeaderValue(value: string): string {
-  return `"${value.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x7e]/g, ' ')}"`;
+  return `"${value
+    .replace(/"/g, "'")
+    .replace(/\\/g, '/')
+    .replace(/[^\x20-\x7e]/g, ' ')}"`;
 }
 
 /** RFC 6750 §3 challenge for an error, or undefined when none applies. */

@@ -27,7 +27,9 @@ export function requestLogger(write: LogWriter): MiddlewareHandler<AuthEnv> {
         sub: claims?.sub ?? null,
         azp: claims?.azp ?? null,
         ...(failure ? { error: failure.toLogObject() } : {}),
-        ...(c.error && !(c.error instanceof ApiError) ? { error: { name: c.error.name, message: c.error.message, stack: c.error.stack } } : {}),
+        ...(c.error && !(c.error instanceof ApiError)
+          ? { error: { name: c.error.name, message: c.error.message, stack: c.error.stack } }
+          : {}),
       });
     }
   };

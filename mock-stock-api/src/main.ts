@@ -8,9 +8,17 @@ import type { LogEntry } from './log.ts';
 
 // Lines are batched per event-loop turn: one write syscall per batch, not per request (flushed on exit).
 let pending: string[] = [];
-const flush = () => { if (pending.length) { const chunk = pending.join(''); pending = []; process.stdout.write(chunk); } };
+const flush = () => {
+  if (pending.length) {
+    const chunk = pending.join('');
+    pending = [];
+    process.stdout.write(chunk);
+  }
+};
 process.once('exit', flush);
-const write = (entry: LogEntry) => { if (pending.push(`${JSON.stringify(entry)}\n`) === 1) setImmediate(flush); };
+const write = (entry: LogEntry) => {
+  if (pending.push(`${JSON.stringify(entry)}\n`) === 1) setImmediate(flush);
+};
 
 function configOrExit(): Config {
   try {

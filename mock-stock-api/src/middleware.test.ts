@@ -3,18 +3,34 @@ import { describe, it } from 'node:test';
 import { requireExchangedToken, requireScope } from './middleware.ts';
 
 describe('requireExchangedToken', () => {
-  const keys = async () => { throw new Error('unused'); };
+  const keys = async () => {
+    throw new Error('unused');
+  };
 
   it('checks its options at construction', () => {
-    assert.throws(() => requireExchangedToken({ keys, issuer: '', audience: 'stock-api', exchangeClientId: 'mcp-server' }), /"issuer"/);
     assert.throws(
-      () => requireExchangedToken({ keys: undefined as never, issuer: 'http://x', audience: 'stock-api', exchangeClientId: 'mcp-server' }),
+      () => requireExchangedToken({ keys, issuer: '', audience: 'stock-api', exchangeClientId: 'mcp-server' }),
+      /"issuer"/,
+    );
+    assert.throws(
+      () =>
+        requireExchangedToken({
+          keys: undefined as never,
+          issuer: 'http://x',
+          audience: 'stock-api',
+          exchangeClientId: 'mcp-server',
+        }),
       /"keys"/,
     );
   });
 
   it('returns a named middleware', () => {
-    const mw = requireExchangedToken({ keys, issuer: 'http://x', audience: 'stock-api', exchangeClientId: 'mcp-server' });
+    const mw = requireExchangedToken({
+      keys,
+      issuer: 'http://x',
+      audience: 'stock-api',
+      exchangeClientId: 'mcp-server',
+    });
     assert.equal(mw.name, 'requireExchangedTokenMiddleware');
   });
 });
@@ -37,7 +53,16 @@ describe('requireExchangedToken verification cache', () => {
     const signer = await createSigner();
     let clock = NOW;
     const app = new Hono();
-    app.use('*', requireExchangedToken({ keys: signer.keys, issuer: ISSUER, audience: 'stock-api', exchangeClientId: 'mcp-server', now: () => clock }) as never);
+    app.use(
+      '*',
+      requireExchangedToken({
+        keys: signer.keys,
+        issuer: ISSUER,
+        audience: 'stock-api',
+        exchangeClientId: 'mcp-server',
+        now: () => clock,
+      }) as never,
+    );
     app.get('/x', (c) => c.text('ok'));
     const token = await signer.sign(exchangedClaims({ exp: NOW_SECONDS + 60 }));
     assert.equal((await app.request('/x', bearer(token))).status, 200);

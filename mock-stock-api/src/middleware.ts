@@ -26,7 +26,8 @@ export type RequireExchangedTokenOptions = Omit<VerifyExchangedTokenOptions, 'cu
  * read from the Authorization header only. Stores the claims in `c.var.claims`.
  */
 export function requireExchangedToken(options: RequireExchangedTokenOptions): MiddlewareHandler<AuthEnv> {
-  if (typeof options.keys !== 'function') throw new TypeError('requireExchangedToken: "keys" must be a JWTVerifyGetKey');
+  if (typeof options.keys !== 'function')
+    throw new TypeError('requireExchangedToken: "keys" must be a JWTVerifyGetKey');
   for (const name of ['issuer', 'audience', 'exchangeClientId'] as const) {
     if (typeof options[name] !== 'string' || options[name] === '') {
       throw new TypeError(`requireExchangedToken: "${name}" must be a non-empty string`);
@@ -37,7 +38,10 @@ export function requireExchangedToken(options: RequireExchangedTokenOptions): Mi
   const now = options.now ?? (() => new Date());
   // Tokens that passed full verification, until they expire (5 s leeway, as in verification) or 5 minutes pass:
   // the MCP server reuses a cached exchanged token for many calls, and RS256 per call was most of this API's CPU.
-  const verified = new Map<string, { claims: ExchangedClaims; summary: ReturnType<typeof summarizeToken>; until: number }>();
+  const verified = new Map<
+    string,
+    { claims: ExchangedClaims; summary: ReturnType<typeof summarizeToken>; until: number }
+  >();
 
   return async function requireExchangedTokenMiddleware(c, next) {
     const route = `${c.req.method} ${c.req.path}`;
@@ -56,10 +60,15 @@ export function requireExchangedToken(options: RequireExchangedTokenOptions): Mi
         c.set('claims', claims);
         summary = summarizeToken(token);
         if (verified.size >= 10_000) verified.delete(verified.keys().next().value as string);
-        verified.set(token, { claims, summary, until: Math.min(claims.exp * 1000 + 5000, currentDate.getTime() + 300_000) });
+        verified.set(token, {
+          claims,
+          summary,
+          until: Math.min(claims.exp * 1000 + 5000, currentDate.getTime() + 300_000),
+        });
       }
     } catch (err) {
-      const failure = err instanceof ApiError ? err : new ApiError('internal_error', 'Internal server error.', { cause: err });
+      const failure =
+        err instanceof ApiError ? err : new ApiError('internal_error', 'Internal server error.', { cause: err });
       c.set('authFailure', failure);
       onDecision({ at: now().toISOString(), route, accepted: false, code: failure.code, ...summarizeToken(token) });
       return errorResponse(failure);
@@ -89,7 +98,11 @@ export function requireScope(scope: string): MiddlewareHandler<AuthEnv> {
     if (!claims) throw new Error('requireScope must run after requireExchangedToken');
     if (!claims.scopes.includes(scope)) {
       const have = claims.scopes.length ? claims.scopes.join(' ') : '(none)';
-      const failure = new ApiError('insufficient_scope', `This route requires scope "${scope}"; the token has: ${have}.`, { scope });
+      const failure = new ApiError(
+        'insufficient_scope',
+        `This route requires scope "${scope}"; the token has: ${have}.`,
+        { scope },
+      );
       c.set('authFailure', failure);
       return errorResponse(failure);
     }

@@ -11,10 +11,18 @@ const expect = (what: string) => ({
 });
 
 const orderSchema = z.strictObject({
-  symbol: z.string(expect('a string')).trim().min(1, 'must not be empty').max(10, 'must be at most 10 characters')
-    .regex(/^[A-Za-z]+$/, 'must contain letters only').transform((s) => s.toUpperCase()),
+  symbol: z
+    .string(expect('a string'))
+    .trim()
+    .min(1, 'must not be empty')
+    .max(10, 'must be at most 10 characters')
+    .regex(/^[A-Za-z]+$/, 'must contain letters only')
+    .transform((s) => s.toUpperCase()),
   side: z.enum(['buy', 'sell'], expect('"buy" or "sell"')),
-  quantity: z.number(expect('a number')).int('must be an integer').positive('must be positive')
+  quantity: z
+    .number(expect('a number'))
+    .int('must be an integer')
+    .positive('must be positive')
     .max(MAX_ORDER_QUANTITY, `must be at most ${MAX_ORDER_QUANTITY}`),
   limit_price: z.number(expect('a number')).positive('must be positive').finite().optional(),
 });

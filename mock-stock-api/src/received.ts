@@ -52,13 +52,16 @@ export function summarizeToken(token: string | undefined): TokenSummary {
     // Malformed: keep only the hash.
   }
   const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 200) : null);
-  const aud = typeof claims['aud'] === 'string' ? [claims['aud']] : Array.isArray(claims['aud']) ? claims['aud'] : [];
+  const aud = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
   return {
-    jti: text(claims['jti']),
-    sub: text(claims['sub']),
-    azp: text(claims['azp']),
-    aud: aud.filter((a): a is string => typeof a === 'string').slice(0, 10).map((a) => a.slice(0, 200)),
-    scope: text(claims['scope']),
+    jti: text(claims.jti),
+    sub: text(claims.sub),
+    azp: text(claims.azp),
+    aud: aud
+      .filter((a): a is string => typeof a === 'string')
+      .slice(0, 10)
+      .map((a) => a.slice(0, 200)),
+    scope: text(claims.scope),
     tokenSha256Prefix,
   };
 }

@@ -22,10 +22,18 @@ export type Signer = {
 export async function createSigner(kid = KID): Promise<Signer> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-  return { keys: createLocalJWKSet({ keys: [jwk] }), sign: (claims, header) => signWith(privateKey, kid, claims, header) };
+  return {
+    keys: createLocalJWKSet({ keys: [jwk] }),
+    sign: (claims, header) => signWith(privateKey, kid, claims, header),
+  };
 }
 
-function signWith(key: CryptoKey, kid: string, claims: JWTPayload = exchangedClaims(), header: Record<string, unknown> = {}) {
+function signWith(
+  key: CryptoKey,
+  kid: string,
+  claims: JWTPayload = exchangedClaims(),
+  header: Record<string, unknown> = {},
+) {
   return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, ...header }).sign(key);
 }
 
@@ -48,7 +56,12 @@ export function exchangedClaims(overrides: JWTPayload = {}): JWTPayload {
 
 /** The user's own token to the MCP server (what a confused deputy would forward). */
 export function mcpClientClaims(overrides: JWTPayload = {}): JWTPayload {
-  return exchangedClaims({ aud: ['http://localhost:3000/mcp', 'mcp-server'], azp: 'mcp-cli', scope: 'openid mcp:tools', ...overrides });
+  return exchangedClaims({
+    aud: ['http://localhost:3000/mcp', 'mcp-server'],
+    azp: 'mcp-cli',
+    scope: 'openid mcp:tools',
+    ...overrides,
+  });
 }
 
 /** An unsigned `alg: none` token. */

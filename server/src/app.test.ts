@@ -4,9 +4,28 @@ import { decodeJwt } from 'jose';
 import { createApp } from './app.ts';
 import { createMemoryCache, createRedisCache } from './exchange/cache.ts';
 import {
-  assertExchangeRequest, blockNetwork, captureLogs, closedPort, createTestApp, exchangeAnswer, fakeKeycloak, issuedTokens, LEGACY_VERSION,
-  legacyRequest, linesWithTokens, mcpHeaders, modernRequest, NOW, parseChallenge, RESOURCE, rpc, testConfig, TRADER_SCOPE, userClaims,
-  type TestApp, type ToolCallResult,
+  assertExchangeRequest,
+  blockNetwork,
+  captureLogs,
+  closedPort,
+  createTestApp,
+  exchangeAnswer,
+  fakeKeycloak,
+  issuedTokens,
+  LEGACY_VERSION,
+  legacyRequest,
+  linesWithTokens,
+  mcpHeaders,
+  modernRequest,
+  NOW,
+  parseChallenge,
+  RESOURCE,
+  rpc,
+  testConfig,
+  TRADER_SCOPE,
+  userClaims,
+  type TestApp,
+  type ToolCallResult,
 } from './testing.ts';
 
 const PRM = 'http://localhost:3000/.well-known/oauth-protected-resource/mcp';
@@ -35,14 +54,23 @@ describe('createApp', () => {
 
   const get = (path: string, headers: Record<string, string> = {}) =>
     t.app.request(new Request(`http://localhost:3000${path}`, { headers: { host: 'localhost:3000', ...headers } }));
-  const callTool = async (name: string, args: Record<string, unknown>, bearer = token, era: 'legacy' | 'modern' = 'legacy') => {
-    const response = await t.app.request((era === 'legacy' ? legacyRequest : modernRequest)('tools/call', { name, arguments: args }, { token: bearer }));
+  const callTool = async (
+    name: string,
+    args: Record<string, unknown>,
+    bearer = token,
+    era: 'legacy' | 'modern' = 'legacy',
+  ) => {
+    const response = await t.app.request(
+      (era === 'legacy' ? legacyRequest : modernRequest)('tools/call', { name, arguments: args }, { token: bearer }),
+    );
     return { response, result: response.status === 200 ? (await rpc<ToolCallResult>(response)).result : undefined };
   };
 
   describe('Host and Origin checks', () => {
     it('rejects a disallowed Origin with 403', async () => {
-      const response = await t.app.request(legacyRequest('tools/list', undefined, { token, headers: { origin: 'https://evil.example' } }));
+      const response = await t.app.request(
+        legacyRequest('tools/list', undefined, { token, headers: { origin: 'https://evil.example' } }),
+      );
       assert.equal(response.status, 403);
       assert.match((await rpc(response)).error?.message ?? '', /Invalid Origin/);
     });
@@ -52,12 +80,16 @@ describe('createApp', () => {
     });
 
     it('allows a localhost Origin on any port', async () => {
-      const response = await t.app.request(legacyRequest('tools/list', undefined, { token, headers: { origin: 'http://localhost:6274' } }));
+      const response = await t.app.request(
+        legacyRequest('tools/list', undefined, { token, headers: { origin: 'http://localhost:6274' } }),
+      );
       assert.equal(response.status, 200);
     });
 
     it('rejects Host evil.example with 403 on every route', async () => {
-      const mcp = await t.app.request(legacyRequest('tools/list', undefined, { token, headers: { host: 'evil.example' } }));
+      const mcp = await t.app.request(
+        legacyRequest('tools/list', undefined, { token, headers: { host: 'evil.example' } }),
+      );
       assert.equal(mcp.status, 403);
       assert.match((await rpc(mcp)).error?.message ?? '', /Invalid Host: evil\.example/);
       assert.equal((await get('/.well-known/oauth-protected-resource/mcp', { host: 'evil.example' })).status, 403);
@@ -65,12 +97,20 @@ describe('createApp', () => {
     });
 
     it('rejects a request without Host', async () => {
-      const response = await t.app.request(new Request(RESOURCE, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}' }));
+      const response = await t.app.request(
+        new Request(RESOURCE, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: '{}',
+        }),
+      );
       assert.equal(response.status, 403);
     });
 
     it('checks Origin before asking for a token', async () => {
-      const response = await t.app.request(legacyRequest('tools/list', undefined, { headers: { origin: 'https://evil.example' } }));
+      const response = await t.app.request(
+        legacyRequest('tools/list', undefined, { headers: { origin: 'https://evil.example' } }),
+      );
       assert.equal(response.status, 403);
       assert.equal(response.headers.get('www-authenticate'), null);
     });
@@ -86,7 +126,7 @@ describe('createApp', () => {
     it('reports ready when Keycloak answers and the cache works', async () => {
       const response = await get('/readyz');
       assert.equal(response.status, 200);
-      const body = await response.json() as { status: string; checks: { cache: { kind: string } } };
+      const body = (await response.json()) as { status: string; checks: { cache: { kind: string } } };
       assert.equal(body.status, 'ready');
       assert.equal(body.checks.cache.kind, 'memory');
     });
@@ -94,16 +134,29 @@ describe('createApp', () => {
     it('reports degraded (still 200) when Redis is down and unavailable (503) when Keycloak is', async () => {
       const { logger } = captureLogs(allLines);
       const cache = createRedisCache('redis://127.0.0.1:1', 'mcp-unit-app:', () => {});
-      const degraded = createApp({ config: testConfig(), keycloak: fakeKeycloak(t.signer.keys, t.tokenEndpoint.url), cache, logger });
-      const down = createApp({ config: testConfig(), keycloak: { ...fakeKeycloak(t.signer.keys, t.tokenEndpoint.url), probe: async () => ({ ok: false, detail: 'Keycloak unreachable' }) }, cache: createMemoryCache(), logger });
+      const degraded = createApp({
+        config: testConfig(),
+        keycloak: fakeKeycloak(t.signer.keys, t.tokenEndpoint.url),
+        cache,
+        logger,
+      });
+      const down = createApp({
+        config: testConfig(),
+        keycloak: {
+          ...fakeKeycloak(t.signer.keys, t.tokenEndpoint.url),
+          probe: async () => ({ ok: false, detail: 'Keycloak unreachable' }),
+        },
+        cache: createMemoryCache(),
+        logger,
+      });
       try {
         const readyz = new Request('http://localhost:3000/readyz', { headers: { host: 'localhost:3000' } });
         const first = await degraded.app.request(readyz.clone());
         assert.equal(first.status, 200);
-        assert.equal((await first.json() as { status: string }).status, 'degraded');
+        assert.equal(((await first.json()) as { status: string }).status, 'degraded');
         const second = await down.app.request(readyz.clone());
         assert.equal(second.status, 503);
-        assert.equal((await second.json() as { status: string }).status, 'unavailable');
+        assert.equal(((await second.json()) as { status: string }).status, 'unavailable');
       } finally {
         await degraded.close();
         await down.close();
@@ -112,7 +165,7 @@ describe('createApp', () => {
 
     it('serves counters at /metrics', async () => {
       const response = await get('/metrics');
-      const body = await response.json() as Record<string, unknown>;
+      const body = (await response.json()) as Record<string, unknown>;
       assert.equal(body.cache, 'memory');
       assert.equal(typeof body.exchanges, 'number');
     });
@@ -120,7 +173,10 @@ describe('createApp', () => {
     it('answers an unknown route with a JSON 404 naming the MCP endpoint', async () => {
       const response = await get('/nope');
       assert.equal(response.status, 404);
-      assert.match((await response.json() as { error_description: string }).error_description, /the MCP endpoint is \/mcp/);
+      assert.match(
+        ((await response.json()) as { error_description: string }).error_description,
+        /the MCP endpoint is \/mcp/,
+      );
     });
   });
 
@@ -148,16 +204,31 @@ describe('createApp', () => {
     it('gates every tools/call inside a JSON-RPC batch (regression: a batch bypassed the gate)', async () => {
       const batch = [
         { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'greet', arguments: {} } },
-        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'place_order', arguments: { symbol: 'ACME', side: 'buy', quantity: 1 } } },
+        {
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'place_order', arguments: { symbol: 'ACME', side: 'buy', quantity: 1 } },
+        },
       ];
-      const response = await t.app.request(new Request(RESOURCE, { method: 'POST', headers: mcpHeaders({ token, headers: { 'mcp-protocol-version': LEGACY_VERSION } }), body: JSON.stringify(batch) }));
+      const response = await t.app.request(
+        new Request(RESOURCE, {
+          method: 'POST',
+          headers: mcpHeaders({ token, headers: { 'mcp-protocol-version': LEGACY_VERSION } }),
+          body: JSON.stringify(batch),
+        }),
+      );
       assert.equal(response.status, 403);
       assert.equal(parseChallenge(response.headers.get('www-authenticate')).error, 'insufficient_scope');
       assert.equal(t.stockApi.requests.length, 0);
       assert.equal(t.tokenEndpoint.requests.length, 0);
     });
 
-    for (const [name, args] of [['whoami', {}], ['greet', { name: 'Bob' }], ['get_datetime', {}]] as const) {
+    for (const [name, args] of [
+      ['whoami', {}],
+      ['greet', { name: 'Bob' }],
+      ['get_datetime', {}],
+    ] as const) {
       it(`runs ${name} with only mcp:tools, without an exchange`, async () => {
         const { response, result } = await callTool(name, args, toolsOnly);
         assert.equal(response.status, 200);
@@ -201,7 +272,6 @@ describe('createApp', () => {
         const claims = decodeJwt(sent);
         assert.equal(claims.aud, 'stock-api');
         assert.equal(claims.scope, 'portfolio:read');
-
       });
     }
 
@@ -243,10 +313,30 @@ describe('createApp', () => {
     });
 
     const refusals = [
-      { status: 403, json: { error: 'access_denied', error_description: 'Client is not within the token audience' }, code: 'subject_not_in_audience', hint: /included\.client\.audience = mcp-server/ },
-      { status: 400, json: { error: 'invalid_request', error_description: 'Requested audience not available: stock-api' }, code: 'audience_not_available', hint: /default client scope stock-api-audience/ },
-      { status: 400, json: { error: 'invalid_scope', error_description: 'Invalid scopes: portfolio:read' }, code: 'scope_refused', hint: /realm role/ },
-      { status: 400, json: { error: 'invalid_request', error_description: 'Invalid token' }, code: 'subject_token_invalid', hint: /Sign in again/ },
+      {
+        status: 403,
+        json: { error: 'access_denied', error_description: 'Client is not within the token audience' },
+        code: 'subject_not_in_audience',
+        hint: /included\.client\.audience = mcp-server/,
+      },
+      {
+        status: 400,
+        json: { error: 'invalid_request', error_description: 'Requested audience not available: stock-api' },
+        code: 'audience_not_available',
+        hint: /default client scope stock-api-audience/,
+      },
+      {
+        status: 400,
+        json: { error: 'invalid_scope', error_description: 'Invalid scopes: portfolio:read' },
+        code: 'scope_refused',
+        hint: /realm role/,
+      },
+      {
+        status: 400,
+        json: { error: 'invalid_request', error_description: 'Invalid token' },
+        code: 'subject_token_invalid',
+        hint: /Sign in again/,
+      },
     ];
     for (const refusal of refusals) {
       it(`returns an isError result naming what to check for ${refusal.code}`, async () => {
@@ -264,13 +354,23 @@ describe('createApp', () => {
     it('returns keycloak_unreachable as an isError result when the token endpoint refuses connections', async () => {
       const { logger } = captureLogs(allLines);
       const port = await closedPort();
-      const { app, close } = createApp({ config: testConfig({ STOCK_API_URL: t.stockApi.url }), keycloak: fakeKeycloak(t.signer.keys, `http://127.0.0.1:${port}`), cache: createMemoryCache(), logger });
+      const { app, close } = createApp({
+        config: testConfig({ STOCK_API_URL: t.stockApi.url }),
+        keycloak: fakeKeycloak(t.signer.keys, `http://127.0.0.1:${port}`),
+        cache: createMemoryCache(),
+        logger,
+      });
       try {
-        const response = await app.request(legacyRequest('tools/call', { name: 'get_portfolio', arguments: {} }, { token }));
+        const response = await app.request(
+          legacyRequest('tools/call', { name: 'get_portfolio', arguments: {} }, { token }),
+        );
         const result = (await rpc<ToolCallResult>(response)).result;
         assert.equal(result?.isError, true);
         assert.equal(result?.structuredContent?.error, 'keycloak_unreachable');
-        assert.match(result?.content[0]?.text ?? '', /Check that Keycloak is running at http:\/\/localhost:8080\/realms\/sandbox/);
+        assert.match(
+          result?.content[0]?.text ?? '',
+          /Check that Keycloak is running at http:\/\/localhost:8080\/realms\/sandbox/,
+        );
       } finally {
         await close();
       }
@@ -291,9 +391,18 @@ describe('createApp', () => {
 
     it('returns stock_api_unreachable when the stock API is down', async () => {
       const { logger } = captureLogs(allLines);
-      const { app, close } = createApp({ config: testConfig({ STOCK_API_URL: `http://127.0.0.1:${await closedPort()}` }), keycloak: fakeKeycloak(t.signer.keys, t.tokenEndpoint.url), cache: createMemoryCache(), logger });
+      const { app, close } = createApp({
+        config: testConfig({ STOCK_API_URL: `http://127.0.0.1:${await closedPort()}` }),
+        keycloak: fakeKeycloak(t.signer.keys, t.tokenEndpoint.url),
+        cache: createMemoryCache(),
+        logger,
+      });
       try {
-        const result = (await rpc<ToolCallResult>(await app.request(legacyRequest('tools/call', { name: 'get_portfolio', arguments: {} }, { token })))).result;
+        const result = (
+          await rpc<ToolCallResult>(
+            await app.request(legacyRequest('tools/call', { name: 'get_portfolio', arguments: {} }, { token })),
+          )
+        ).result;
         assert.equal(result?.isError, true);
         assert.equal(result?.structuredContent?.error, 'stock_api_unreachable');
       } finally {
@@ -305,7 +414,13 @@ describe('createApp', () => {
   describe('logs', () => {
     it('logs requests with ids and token hashes but never a token', async () => {
       await t.app.request(legacyRequest('tools/list', undefined, { token: `${token}x` }));
-      await t.app.request(legacyRequest('tools/call', { name: 'get_portfolio', arguments: {} }, { token: await t.signer.sign(), headers: { 'x-request-id': 'req-log-check' } }));
+      await t.app.request(
+        legacyRequest(
+          'tools/call',
+          { name: 'get_portfolio', arguments: {} },
+          { token: await t.signer.sign(), headers: { 'x-request-id': 'req-log-check' } },
+        ),
+      );
       assert.ok(issuedTokens.size > 10);
       assert.ok(allLines.length > 20);
       assert.ok(allLines.some((line) => line.includes('"requestId":"req-log-check"')));

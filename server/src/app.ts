@@ -35,7 +35,9 @@ export interface AppDeps {
 /** Errors Node raises when the client goes away mid-request (the answer then reaches nobody). */
 export function isClientAbort(error: unknown): boolean {
   const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || name === 'AbortError' || message === 'aborted';
+  return (
+    code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || name === 'AbortError' || message === 'aborted'
+  );
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {
@@ -48,13 +50,38 @@ export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
   const metrics = createMetrics();
   const keycloak = deps.keycloak ?? createKeycloakClient(config);
-  const onRedisError = (error: Error) => { metrics.redisErrors += 1; logger.log('warn', 'redis error; exchanging without cache until it is back', { message: error.message }); };
-  const cache = deps.cache ?? (config.cacheMode === 'redis' ? createRedisCache(config.REDIS_URL as string, config.REDIS_KEY_PREFIX, onRedisError)
-    : config.cacheMode === 'off' ? createNoCache() : createMemoryCache());
-  const exchanger = createExchanger({ keycloak, cache, metrics, logger, clientId: config.CLIENT_ID, issuer: config.ISSUER_URL, cacheSkewSeconds: config.EXCHANGE_CACHE_SKEW_S });
-  const stock = createStockApi({ baseUrl: config.STOCK_API_URL, audience: config.STOCK_API_AUDIENCE, timeoutMs: config.HTTP_TIMEOUT_MS, exchanger, metrics });
+  const onRedisError = (error: Error) => {
+    metrics.redisErrors += 1;
+    logger.log('warn', 'redis error; exchanging without cache until it is back', { message: error.message });
+  };
+  const cache =
+    deps.cache ??
+    (config.cacheMode === 'redis'
+      ? createRedisCache(config.REDIS_URL as string, config.REDIS_KEY_PREFIX, onRedisError)
+      : config.cacheMode === 'off'
+        ? createNoCache()
+        : createMemoryCache());
+  const exchanger = createExchanger({
+    keycloak,
+    cache,
+    metrics,
+    logger,
+    clientId: config.CLIENT_ID,
+    issuer: config.ISSUER_URL,
+    cacheSkewSeconds: config.EXCHANGE_CACHE_SKEW_S,
+  });
+  const stock = createStockApi({
+    baseUrl: config.STOCK_API_URL,
+    audience: config.STOCK_API_AUDIENCE,
+    timeoutMs: config.HTTP_TIMEOUT_MS,
+    exchanger,
+    metrics,
+  });
   const mcp = createMcp({ stock, logger, metrics, now: deps.now });
-  const challenge: ChallengeOptions = { resourceMetadataUrl: config.resourceMetadataUrl.href, defaultScopes: DEFAULT_CHALLENGE_SCOPES };
+  const challenge: ChallengeOptions = {
+    resourceMetadataUrl: config.resourceMetadataUrl.href,
+    defaultScopes: DEFAULT_CHALLENGE_SCOPES,
+  };
 
   const app = new Hono<{ Variables: AuthVariables & { body?: string } }>();
 
@@ -66,7 +93,10 @@ export function createApp(deps: AppDeps) {
   // DNS-rebinding protection: Host must name this server (every route).
   app.use('*', async function hostGuard(c, next) {
     const rejected = hostHeaderValidationResponse(c.req.raw, config.ALLOWED_HOSTS);
-    if (rejected) { logger.log('warn', 'host rejected', { requestId: c.get('requestId'), host: c.req.header('host') }); return rejected; }
+    if (rejected) {
+      logger.log('warn', 'host rejected', { requestId: c.get('requestId'), host: c.req.header('host') });
+      return rejected;
+    }
     await next();
   });
 
@@ -84,7 +114,10 @@ export function createApp(deps: AppDeps) {
   const mcpPath = config.resourceUrl.pathname;
   app.use(mcpPath, async function originGuard(c, next) {
     const rejected = originValidationResponse(c.req.raw, config.ALLOWED_ORIGINS);
-    if (rejected) { logger.log('warn', 'origin rejected', { requestId: c.get('requestId'), origin: c.req.header('origin') }); return rejected; }
+    if (rejected) {
+      logger.log('warn', 'origin rejected', { requestId: c.get('requestId'), origin: c.req.header('origin') });
+      return rejected;
+    }
     await next();
   });
   // The body is read (bounded) before any token work: an oversize body is a 413 whoever sends it.
@@ -105,8 +138,22 @@ export function createApp(deps: AppDeps) {
     }
     await next();
   });
-  if (deps.tokenVerifier) logger.log('warn', 'a custom token verifier is in use (benchmarks and tests only; main.ts never sets one)');
-  app.use(mcpPath, bearerAuth({ verify: { keys: keycloak.keys, issuer: config.ISSUER_URL, resource: config.resourceUrl.href, maxTokenBytes: config.MAX_TOKEN_BYTES }, verifier: deps.tokenVerifier, challenge, logger }));
+  if (deps.tokenVerifier)
+    logger.log('warn', 'a custom token verifier is in use (benchmarks and tests only; main.ts never sets one)');
+  app.use(
+    mcpPath,
+    bearerAuth({
+      verify: {
+        keys: keycloak.keys,
+        issuer: config.ISSUER_URL,
+        resource: config.resourceUrl.href,
+        maxTokenBytes: config.MAX_TOKEN_BYTES,
+      },
+      verifier: deps.tokenVerifier,
+      challenge,
+      logger,
+    }),
+  );
 
   app.all(mcpPath, async function mcpEndpoint(c) {
     const principal = c.get('principal');
@@ -116,18 +163,33 @@ export function createApp(deps: AppDeps) {
     // Unparseable text goes to the SDK as text, which answers it with its own -32700.
     const text = c.get('body') ?? '';
     let parsed: unknown;
-    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
     // Tool scopes are checked here, before the SDK runs, so a missing scope is an HTTP 403 challenge the client
     // can step up from (naming every scope the call needs), not a tool error.
     // A 2025-era JSON-RPC batch (array) is checked message by message, or it would bypass the gate.
-    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as Array<{ method?: unknown; params?: { name?: unknown } } | null | undefined>;
+    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as Array<
+      { method?: unknown; params?: { name?: unknown } } | null | undefined
+    >;
     for (const message of messages) {
-      if (!message || message.method !== 'tools/call' || typeof message.params?.name !== 'string') continue;
+      if (message?.method !== 'tools/call' || typeof message.params?.name !== 'string') continue;
       const tool = TOOLS_BY_NAME.get(message.params.name);
       const missing = tool ? missingScopes(principal.scopes, tool.requiredScopes) : [];
       if (tool && missing.length) {
-        const error = new AuthError('insufficient_scope', `Tool ${tool.name} needs scope ${missing.join(' ')}; re-authorize with the scopes in this challenge.`, { requiredScopes: stepUpScopes(principal.scopes, tool.requiredScopes) });
-        logger.log('info', 'insufficient scope', { requestId: auth.requestId, sub: principal.sub, tool: tool.name, missing });
+        const error = new AuthError(
+          'insufficient_scope',
+          `Tool ${tool.name} needs scope ${missing.join(' ')}; re-authorize with the scopes in this challenge.`,
+          { requiredScopes: stepUpScopes(principal.scopes, tool.requiredScopes) },
+        );
+        logger.log('info', 'insufficient scope', {
+          requestId: auth.requestId,
+          sub: principal.sub,
+          tool: tool.name,
+          missing,
+        });
         return authErrorResponse(error, challenge);
       }
     }
@@ -139,16 +201,51 @@ export function createApp(deps: AppDeps) {
     return mcp.fetch(forwarded, auth, parsed);
   });
 
-  app.notFound((c) => c.json({ error: 'not_found', error_description: `No route ${c.req.method} ${c.req.path}; the MCP endpoint is ${mcpPath}.` }, 404));
+  app.notFound((c) =>
+    c.json(
+      {
+        error: 'not_found',
+        error_description: `No route ${c.req.method} ${c.req.path}; the MCP endpoint is ${mcpPath}.`,
+      },
+      404,
+    ),
+  );
   app.onError((error, c) => {
     // A client that hangs up mid-request (the body read fails with "aborted") is not a fault of ours: info level.
     if (isClientAbort(error)) {
-      logger.log('info', 'client aborted the request', { requestId: c.get('requestId'), path: c.req.path, message: error.message });
-      return c.json({ error: 'client_aborted', error_description: 'The client closed the request before it was complete.' }, 400);
+      logger.log('info', 'client aborted the request', {
+        requestId: c.get('requestId'),
+        path: c.req.path,
+        message: error.message,
+      });
+      return c.json(
+        { error: 'client_aborted', error_description: 'The client closed the request before it was complete.' },
+        400,
+      );
     }
-    logger.log('error', 'unhandled error', { requestId: c.get('requestId'), path: c.req.path, error: error.name, message: error.message });
-    return c.json({ error: 'server_error', error_description: 'Internal error; see the server log for the request id.', requestId: c.get('requestId') }, 500);
+    logger.log('error', 'unhandled error', {
+      requestId: c.get('requestId'),
+      path: c.req.path,
+      error: error.name,
+      message: error.message,
+    });
+    return c.json(
+      {
+        error: 'server_error',
+        error_description: 'Internal error; see the server log for the request id.',
+        requestId: c.get('requestId'),
+      },
+      500,
+    );
   });
 
-  return { app, metrics, cache, keycloak, async close() { await cache.close(); } };
+  return {
+    app,
+    metrics,
+    cache,
+    keycloak,
+    async close() {
+      await cache.close();
+    },
+  };
 }

@@ -30,7 +30,10 @@ describe('readBodyLimited (over a real connection, through the app)', () => {
     const chunk = new Uint8Array(64 * 1024).fill(0x78);
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent >= total) { controller.close(); return; }
+        if (sent >= total) {
+          controller.close();
+          return;
+        }
         sent += chunk.length;
         controller.enqueue(chunk);
       },
@@ -51,12 +54,18 @@ describe('readBodyLimited (over a real connection, through the app)', () => {
   it(`stops reading an endless chunked body after ${DISCARD_LIMIT_BYTES} bytes or ${DISCARD_TIMEOUT_MS} ms`, async () => {
     const { body, sent } = chunkedBody(200_000_000);
     const started = performance.now();
-    const outcome = await fetch(url, { method: 'POST', headers: headers(), body, duplex: 'half' } as RequestInit)
-      .then((response) => response.status, () => 'connection closed');
+    const outcome = await fetch(url, { method: 'POST', headers: headers(), body, duplex: 'half' } as RequestInit).then(
+      (response) => response.status,
+      () => 'connection closed',
+    );
     assert.ok(outcome === 413 || outcome === 'connection closed', String(outcome));
     assert.ok(sent() < 200_000_000, 'the server read the whole body');
     assert.ok(performance.now() - started < DISCARD_TIMEOUT_MS + 3000);
-    const next = await fetch(url, { method: 'POST', headers: headers(), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    const next = await fetch(url, {
+      method: 'POST',
+      headers: headers(),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
     assert.equal(next.status, 200);
   });
 
@@ -67,7 +76,11 @@ describe('readBodyLimited (over a real connection, through the app)', () => {
     assert.equal(response.headers.get('connection'), 'close');
     await response.text();
     for (let i = 0; i < 5; i++) {
-      const next = await fetch(url, { method: 'POST', headers: headers(), body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/list' }) });
+      const next = await fetch(url, {
+        method: 'POST',
+        headers: headers(),
+        body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/list' }),
+      });
       assert.equal(next.status, 200);
       await next.text();
     }
@@ -78,7 +91,10 @@ describe('readBodyLimited (over a real connection, through the app)', () => {
     let offset = 0;
     return new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (offset >= bytes.length) { controller.close(); return; }
+        if (offset >= bytes.length) {
+          controller.close();
+          return;
+        }
         controller.enqueue(bytes.slice(offset, offset + size));
         offset += size;
       },
@@ -87,7 +103,14 @@ describe('readBodyLimited (over a real connection, through the app)', () => {
 
   it('gates a tools/call whose body starts with a UTF-8 BOM, chunked or not, like any other (regression: the gate let it through)', async () => {
     const readOnly = await t.signer.sign(userClaims({ scope: 'mcp:tools trade:read portfolio:read' }));
-    const message = new TextEncoder().encode(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'place_order', arguments: { symbol: 'ACME', side: 'buy', quantity: 1 } } }));
+    const message = new TextEncoder().encode(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'place_order', arguments: { symbol: 'ACME', side: 'buy', quantity: 1 } },
+      }),
+    );
     const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...message]);
     const orders0 = t.stockApi.requests.filter((r) => r.method === 'POST').length;
     for (const [label, body, extra] of [
@@ -95,15 +118,29 @@ describe('readBodyLimited (over a real connection, through the app)', () => {
       ['chunked, one chunk', chunked(withBom, withBom.length), { duplex: 'half' }],
       ['with Content-Length', withBom, {}],
     ] as const) {
-      const response = await fetch(url, { method: 'POST', headers: mcpHeaders({ token: readOnly, headers: { 'mcp-protocol-version': '2025-11-25' } }), body, ...extra } as RequestInit);
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: mcpHeaders({ token: readOnly, headers: { 'mcp-protocol-version': '2025-11-25' } }),
+        body,
+        ...extra,
+      } as RequestInit);
       assert.equal(response.status, 403, `${label}: ${await response.clone().text()}`);
       assert.match(response.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/, label);
       await response.text();
     }
-    assert.equal(t.stockApi.requests.filter((r) => r.method === 'POST').length, orders0, 'an order reached the stock API');
+    assert.equal(
+      t.stockApi.requests.filter((r) => r.method === 'POST').length,
+      orders0,
+      'an order reached the stock API',
+    );
     // The same BOM-prefixed call with the scope runs: the BOM is not a reason to refuse, only not a way around the gate.
     const trader = await t.signer.sign(userClaims({ scope: 'mcp:tools trade:read trade:write' }));
-    const ok = await fetch(url, { method: 'POST', headers: mcpHeaders({ token: trader, headers: { 'mcp-protocol-version': '2025-11-25' } }), body: chunked(withBom, 3), duplex: 'half' } as RequestInit);
+    const ok = await fetch(url, {
+      method: 'POST',
+      headers: mcpHeaders({ token: trader, headers: { 'mcp-protocol-version': '2025-11-25' } }),
+      body: chunked(withBom, 3),
+      duplex: 'half',
+    } as RequestInit);
     assert.equal(ok.status, 200, await ok.clone().text());
     const reply = (await ok.json()) as { id: number; result?: { isError?: boolean } };
     assert.equal(reply.id, 7);
@@ -116,18 +153,39 @@ describe('readBodyLimited (over a real connection, through the app)', () => {
     const port = Number(new URL(url).port);
     await new Promise<void>((resolve, reject) => {
       const socket = connect({ port, host: '127.0.0.1' }, () => {
-        socket.write(['POST /mcp HTTP/1.1', 'host: localhost:3000', `authorization: Bearer ${token}`, 'content-type: application/json',
-          'accept: application/json, text/event-stream', 'transfer-encoding: chunked', '', '10', '{"jsonrpc":"2.0"', ''].join('\r\n'));
-        setTimeout(() => { socket.destroy(); resolve(); }, 100);
+        socket.write(
+          [
+            'POST /mcp HTTP/1.1',
+            'host: localhost:3000',
+            `authorization: Bearer ${token}`,
+            'content-type: application/json',
+            'accept: application/json, text/event-stream',
+            'transfer-encoding: chunked',
+            '',
+            '10',
+            '{"jsonrpc":"2.0"',
+            '',
+          ].join('\r\n'),
+        );
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 100);
       });
       socket.on('error', reject);
     });
     // The server notices the reset on its side; give it a moment, then read the log.
     const deadline = Date.now() + 3000;
     const logged = () => t.lines.slice(from).map((line) => JSON.parse(line) as { level: string; msg: string });
-    while (!logged().some((line) => line.msg === 'client aborted the request') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(logged().filter((line) => line.level === 'error'), []);
-    assert.ok(logged().some((line) => line.msg === 'client aborted the request' && line.level === 'info'), JSON.stringify(logged()));
+    while (!logged().some((line) => line.msg === 'client aborted the request') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(
+      logged().filter((line) => line.level === 'error'),
+      [],
+    );
+    assert.ok(
+      logged().some((line) => line.msg === 'client aborted the request' && line.level === 'info'),
+      JSON.stringify(logged()),
+    );
   });
 });
-

@@ -14,24 +14,38 @@ export class BodyTooLargeError extends Error {
 export const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
 export const DISCARD_TIMEOUT_MS = 2000;
 
-function discardRest(incoming: IncomingMessage, limitBytes = DISCARD_LIMIT_BYTES, timeoutMs = DISCARD_TIMEOUT_MS): Promise<void> {
+function discardRest(
+  incoming: IncomingMessage,
+  limitBytes = DISCARD_LIMIT_BYTES,
+  timeoutMs = DISCARD_TIMEOUT_MS,
+): Promise<void> {
   return new Promise((resolve) => {
-    if (incoming.readableEnded || incoming.destroyed) { resolve(); return; }
+    if (incoming.readableEnded || incoming.destroyed) {
+      resolve();
+      return;
+    }
     let size = 0;
     const done = () => {
       clearTimeout(timer);
-      incoming.off('readable', onReadable); incoming.off('end', done); incoming.off('error', done);
+      incoming.off('readable', onReadable);
+      incoming.off('end', done);
+      incoming.off('error', done);
       resolve();
     };
     // Paused-mode reads: the request may still have a 'readable' listener (the iterator's), so resume() would not flow.
     const onReadable = () => {
       for (let chunk = incoming.read() as Buffer | null; chunk !== null; chunk = incoming.read() as Buffer | null) {
         size += chunk.length;
-        if (size > limitBytes) { done(); return; }
+        if (size > limitBytes) {
+          done();
+          return;
+        }
       }
     };
     const timer = setTimeout(done, timeoutMs);
-    incoming.on('readable', onReadable); incoming.once('end', done); incoming.once('error', done);
+    incoming.on('readable', onReadable);
+    incoming.once('end', done);
+    incoming.once('error', done);
     onReadable();
   });
 }

@@ -58,18 +58,37 @@ describe('loadConfig', () => {
   it('returns a frozen object', () => {
     const config = loadConfig({});
     assert.ok(Object.isFrozen(config));
-    assert.throws(() => { (config as { PORT: number }).PORT = 1; }, TypeError);
+    assert.throws(() => {
+      (config as { PORT: number }).PORT = 1;
+    }, TypeError);
   });
 
   it('derives the path-suffixed protected-resource metadata URL from the resource URL', () => {
-    assert.equal(loadConfig({}).resourceMetadataUrl.href, 'http://localhost:3000/.well-known/oauth-protected-resource/mcp');
-    assert.equal(loadConfig({ MCP_RESOURCE_URL: 'https://mcp.example.com/' }).resourceMetadataUrl.href, 'https://mcp.example.com/.well-known/oauth-protected-resource');
-    assert.equal(loadConfig({ MCP_RESOURCE_URL: 'https://mcp.example.com/a/mcp' }).resourceMetadataUrl.href, 'https://mcp.example.com/.well-known/oauth-protected-resource/a/mcp');
+    assert.equal(
+      loadConfig({}).resourceMetadataUrl.href,
+      'http://localhost:3000/.well-known/oauth-protected-resource/mcp',
+    );
+    assert.equal(
+      loadConfig({ MCP_RESOURCE_URL: 'https://mcp.example.com/' }).resourceMetadataUrl.href,
+      'https://mcp.example.com/.well-known/oauth-protected-resource',
+    );
+    assert.equal(
+      loadConfig({ MCP_RESOURCE_URL: 'https://mcp.example.com/a/mcp' }).resourceMetadataUrl.href,
+      'https://mcp.example.com/.well-known/oauth-protected-resource/a/mcp',
+    );
   });
 
   it('adds the resource host to ALLOWED_HOSTS once', () => {
-    assert.deepEqual(loadConfig({ MCP_RESOURCE_URL: 'https://mcp.example.com/mcp' }).ALLOWED_HOSTS, ['localhost', '127.0.0.1', '[::1]', 'mcp.example.com']);
-    assert.deepEqual(loadConfig({ ALLOWED_HOSTS: ' localhost , ,example.org' }).ALLOWED_HOSTS, ['localhost', 'example.org']);
+    assert.deepEqual(loadConfig({ MCP_RESOURCE_URL: 'https://mcp.example.com/mcp' }).ALLOWED_HOSTS, [
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+      'mcp.example.com',
+    ]);
+    assert.deepEqual(loadConfig({ ALLOWED_HOSTS: ' localhost , ,example.org' }).ALLOWED_HOSTS, [
+      'localhost',
+      'example.org',
+    ]);
   });
 
   it('uses the internal origin for Keycloak when KEYCLOAK_INTERNAL_URL is set', () => {
@@ -97,7 +116,10 @@ describe('loadConfig', () => {
   }
 
   it('rejects a REDIS_URL that is not redis:// naming the variable', () => {
-    assert.match(configError({ REDIS_URL: 'http://127.0.0.1:6379' }), /"REDIS_URL" must be a redis:\/\/ or rediss:\/\/ URL/);
+    assert.match(
+      configError({ REDIS_URL: 'http://127.0.0.1:6379' }),
+      /"REDIS_URL" must be a redis:\/\/ or rediss:\/\/ URL/,
+    );
   });
 
   it('rejects EXCHANGE_CACHE=redis without REDIS_URL naming both variables', () => {
@@ -117,7 +139,10 @@ describe('loadConfig', () => {
   });
 
   it('rejects a resource URL with a query or fragment', () => {
-    assert.match(configError({ MCP_RESOURCE_URL: 'http://localhost:3000/mcp?x=1' }), /"MCP_RESOURCE_URL" must not have a query or fragment/);
+    assert.match(
+      configError({ MCP_RESOURCE_URL: 'http://localhost:3000/mcp?x=1' }),
+      /"MCP_RESOURCE_URL" must not have a query or fragment/,
+    );
   });
 
   it('names the variable even when the schema message does not', () => {
@@ -143,7 +168,9 @@ describe('.env.example', () => {
     const { active, commented } = parseEnvExample();
     const listed = [...Object.keys(active), ...Object.keys(commented)].sort();
     assert.deepEqual(listed, schemaKeysFromSource());
-    const parsedKeys = Object.keys(loadConfig({ ...active, ...commented })).filter((key) => !DERIVED.includes(key)).sort();
+    const parsedKeys = Object.keys(loadConfig({ ...active, ...commented }))
+      .filter((key) => !DERIVED.includes(key))
+      .sort();
     assert.deepEqual(listed, parsedKeys);
   });
 
@@ -152,7 +179,11 @@ describe('.env.example', () => {
     const fromFile = loadConfig(active);
     const defaults = loadConfig({});
     for (const key of Object.keys(active)) {
-      assert.deepEqual((fromFile as Record<string, unknown>)[key], (defaults as Record<string, unknown>)[key], `${key} in .env.example is not the default`);
+      assert.deepEqual(
+        (fromFile as Record<string, unknown>)[key],
+        (defaults as Record<string, unknown>)[key],
+        `${key} in .env.example is not the default`,
+      );
     }
   });
 

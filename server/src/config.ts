@@ -2,17 +2,38 @@
 import { z } from 'zod';
 
 const httpUrl = (name: string) =>
-  z.string({ error: `"${name}" is required` }).refine((value) => {
-    try { return ['http:', 'https:'].includes(new URL(value).protocol); } catch { return false; }
-  }, { message: `"${name}" must be an http(s) URL` });
+  z.string({ error: `"${name}" is required` }).refine(
+    (value) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `"${name}" must be an http(s) URL` },
+  );
 
 const port = (name: string, fallback: number) =>
-  z.coerce.number({ error: `"${name}" must be a port number` }).int().min(1, `"${name}" must be a port number (1-65535)`).max(65535, `"${name}" must be a port number (1-65535)`).default(fallback);
+  z.coerce
+    .number({ error: `"${name}" must be a port number` })
+    .int()
+    .min(1, `"${name}" must be a port number (1-65535)`)
+    .max(65535, `"${name}" must be a port number (1-65535)`)
+    .default(fallback);
 
 const positiveInt = (name: string, fallback: number) =>
-  z.coerce.number({ error: `"${name}" must be a positive integer` }).int(`"${name}" must be an integer`).positive(`"${name}" must be positive`).default(fallback);
+  z.coerce
+    .number({ error: `"${name}" must be a positive integer` })
+    .int(`"${name}" must be an integer`)
+    .positive(`"${name}" must be positive`)
+    .default(fallback);
 
-const list = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 const EnvSchema = z.object({
   PORT: port('PORT', 3000),
@@ -24,20 +45,31 @@ const EnvSchema = z.object({
   /** Where this server reaches Keycloak when the public host is not reachable from it (compose: http://keycloak:8080). */
   KEYCLOAK_INTERNAL_URL: httpUrl('KEYCLOAK_INTERNAL_URL').optional(),
   CLIENT_ID: z.string().min(1, '"CLIENT_ID" must be the realm client used for token exchange').default('mcp-server'),
-  CLIENT_SECRET: z.string().min(1, '"CLIENT_SECRET" must be the secret of CLIENT_ID in the realm').default('sandbox-mcp-server-secret'),
+  CLIENT_SECRET: z
+    .string()
+    .min(1, '"CLIENT_SECRET" must be the secret of CLIENT_ID in the realm')
+    .default('sandbox-mcp-server-secret'),
   /**
    * The stock API, reached with node:http (keep-alive, see downstream/http.ts): plain http only. An https URL is
    * refused here rather than sending the exchanged token in clear text to port 80.
    */
-  STOCK_API_URL: httpUrl('STOCK_API_URL').refine((value) => new URL(value).protocol === 'http:', {
-    message: '"STOCK_API_URL" must be an http:// URL: this server has no TLS client for the stock API, and would otherwise send the exchanged token unencrypted; put a TLS-terminating proxy next to the stock API or use its plain-HTTP address on a private network',
-  }).default('http://localhost:4000'),
+  STOCK_API_URL: httpUrl('STOCK_API_URL')
+    .refine((value) => new URL(value).protocol === 'http:', {
+      message:
+        '"STOCK_API_URL" must be an http:// URL: this server has no TLS client for the stock API, and would otherwise send the exchanged token unencrypted; put a TLS-terminating proxy next to the stock API or use its plain-HTTP address on a private network',
+    })
+    .default('http://localhost:4000'),
   STOCK_API_AUDIENCE: z.string().min(1).default('stock-api'),
   /** Unset: in-memory exchange cache. Set: Redis, shared by every server instance. */
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, '"REDIS_URL" must be a redis:// or rediss:// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, '"REDIS_URL" must be a redis:// or rediss:// URL')
+    .optional(),
   REDIS_KEY_PREFIX: z.string().default('mcp:'),
   /** auto = redis when REDIS_URL is set, else memory; off = exchange on every call (benchmarks only). */
-  EXCHANGE_CACHE: z.enum(['auto', 'memory', 'redis', 'off'], { error: '"EXCHANGE_CACHE" must be one of auto, memory, redis, off' }).default('auto'),
+  EXCHANGE_CACHE: z
+    .enum(['auto', 'memory', 'redis', 'off'], { error: '"EXCHANGE_CACHE" must be one of auto, memory, redis, off' })
+    .default('auto'),
   /** Stop using a cached exchanged token this many seconds before it expires. */
   EXCHANGE_CACHE_SKEW_S: z.coerce.number().int().min(0).default(30),
   /** Hostnames (any port) allowed in Origin; requests without Origin are always allowed. */
@@ -74,10 +106,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const values = parsed.data;
   const resourceUrl = new URL(values.MCP_RESOURCE_URL);
-  if (resourceUrl.hash || resourceUrl.search) throw new ConfigError('"MCP_RESOURCE_URL" must not have a query or fragment');
+  if (resourceUrl.hash || resourceUrl.search)
+    throw new ConfigError('"MCP_RESOURCE_URL" must not have a query or fragment');
   const issuer = new URL(values.ISSUER_URL);
   const cacheMode = values.EXCHANGE_CACHE === 'auto' ? (values.REDIS_URL ? 'redis' : 'memory') : values.EXCHANGE_CACHE;
-  if (cacheMode === 'redis' && !values.REDIS_URL) throw new ConfigError('"EXCHANGE_CACHE" is redis but "REDIS_URL" is not set');
+  if (cacheMode === 'redis' && !values.REDIS_URL)
+    throw new ConfigError('"EXCHANGE_CACHE" is redis but "REDIS_URL" is not set');
   const resourcePath = resourceUrl.pathname === '/' ? '' : resourceUrl.pathname;
   return Object.freeze({
     ...values,

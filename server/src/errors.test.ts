@@ -12,20 +12,37 @@ describe('AuthError', () => {
 
   it('shows the client the code and message, and keeps the detail for the log', () => {
     const cause = new TypeError('boom');
-    const error = new AuthError('invalid_token', 'The access token has expired.', { logDetail: 'exp 123 < now 456', cause });
+    const error = new AuthError('invalid_token', 'The access token has expired.', {
+      logDetail: 'exp 123 < now 456',
+      cause,
+    });
     assert.equal(error.name, 'AuthError');
-    assert.deepEqual(error.toClientObject(), { error: 'invalid_token', error_description: 'The access token has expired.' });
-    assert.deepEqual(error.toLogObject(), { error: 'invalid_token', description: 'The access token has expired.', detail: 'exp 123 < now 456', cause: 'TypeError' });
+    assert.deepEqual(error.toClientObject(), {
+      error: 'invalid_token',
+      error_description: 'The access token has expired.',
+    });
+    assert.deepEqual(error.toLogObject(), {
+      error: 'invalid_token',
+      description: 'The access token has expired.',
+      detail: 'exp 123 < now 456',
+      cause: 'TypeError',
+    });
     assert.ok(!JSON.stringify(error.toClientObject()).includes('exp 123'));
   });
 });
 
 describe('ExchangeError', () => {
   it('carries the code, the fix and the Keycloak error for the log', () => {
-    const error = new ExchangeError('scope_refused', 'refused', 'ask for the trader role', { keycloakError: '400 invalid_scope: x' });
+    const error = new ExchangeError('scope_refused', 'refused', 'ask for the trader role', {
+      keycloakError: '400 invalid_scope: x',
+    });
     assert.equal(error.name, 'ExchangeError');
     assert.equal(error.fix, 'ask for the trader role');
-    assert.deepEqual(error.toLogObject(), { error: 'scope_refused', description: 'refused', keycloak: '400 invalid_scope: x' });
+    assert.deepEqual(error.toLogObject(), {
+      error: 'scope_refused',
+      description: 'refused',
+      keycloak: '400 invalid_scope: x',
+    });
   });
 });
 

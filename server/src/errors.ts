@@ -8,10 +8,21 @@ export class AuthError extends Error {
   readonly logDetail: string | undefined;
   /** For insufficient_scope: every scope the request needs. */
   readonly requiredScopes: readonly string[];
-  constructor(code: AuthErrorCode, message: string, options: { logDetail?: string; requiredScopes?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    code: AuthErrorCode,
+    message: string,
+    options: { logDetail?: string; requiredScopes?: readonly string[]; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.code = code;
-    this.status = code === 'invalid_request' ? 400 : code === 'insufficient_scope' ? 403 : code === 'temporarily_unavailable' ? 503 : 401;
+    this.status =
+      code === 'invalid_request'
+        ? 400
+        : code === 'insufficient_scope'
+          ? 403
+          : code === 'temporarily_unavailable'
+            ? 503
+            : 401;
     this.logDetail = options.logDetail;
     this.requiredScopes = options.requiredScopes ?? [];
   }
@@ -19,7 +30,12 @@ export class AuthError extends Error {
     return { error: this.code, error_description: this.message };
   }
   toLogObject(): Record<string, unknown> {
-    return { error: this.code, description: this.message, detail: this.logDetail, cause: (this.cause as Error | undefined)?.name };
+    return {
+      error: this.code,
+      description: this.message,
+      detail: this.logDetail,
+      cause: (this.cause as Error | undefined)?.name,
+    };
   }
 }
 
@@ -38,7 +54,12 @@ export class ExchangeError extends Error {
   readonly code: ExchangeErrorCode;
   readonly fix: string;
   readonly keycloakError: string | undefined;
-  constructor(code: ExchangeErrorCode, message: string, fix: string, options: { keycloakError?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ExchangeErrorCode,
+    message: string,
+    fix: string,
+    options: { keycloakError?: string; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.fix = fix;
@@ -49,7 +70,11 @@ export class ExchangeError extends Error {
   }
 }
 
-export type DownstreamErrorCode = 'stock_api_unreachable' | 'stock_api_timeout' | 'stock_api_rejected' | 'stock_api_error';
+export type DownstreamErrorCode =
+  | 'stock_api_unreachable'
+  | 'stock_api_timeout'
+  | 'stock_api_rejected'
+  | 'stock_api_error';
 
 export class DownstreamError extends Error {
   override name = 'DownstreamError';

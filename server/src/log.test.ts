@@ -29,6 +29,9 @@ describe('createLogger', () => {
     warn.log('info', 'skip');
     warn.log('error', 'keep');
     createLogger('silent', (line) => lines.push(line)).log('error', 'skip');
-    assert.deepEqual(lines.map((line) => (JSON.parse(line) as { msg: string }).msg), ['keep']);
+    assert.deepEqual(
+      lines.map((line) => (JSON.parse(line) as { msg: string }).msg),
+      ['keep'],
+    );
   });
 });

@@ -25,7 +25,8 @@ export function bufferedStdout(): (line: string) => void {
     scheduled = false;
     if (pending.length === 0) return;
     const chunk = pending.join('');
-    pending = []; bytes = 0;
+    pending = [];
+    bytes = 0;
     process.stdout.write(chunk);
   };
   process.once('exit', flush);
@@ -33,7 +34,10 @@ export function bufferedStdout(): (line: string) => void {
     pending.push(line);
     bytes += line.length;
     if (bytes >= 65_536) flush();
-    else if (!scheduled) { scheduled = true; setImmediate(flush); }
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
 }
 

@@ -14,5 +14,16 @@ export interface Metrics {
 }
 
 export function createMetrics(): Metrics {
-  return { exchanges: 0, exchangeErrors: 0, cacheHits: 0, cacheMisses: 0, singleFlightJoins: 0, redisErrors: 0, toolCalls: 0, fastPathCalls: 0, toolErrors: 0, downstreamCalls: 0 };
+  return {
+    exchanges: 0,
+    exchangeErrors: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    singleFlightJoins: 0,
+    redisErrors: 0,
+    toolCalls: 0,
+    fastPathCalls: 0,
+    toolErrors: 0,
+    downstreamCalls: 0,
+  };
 }

@@ -44,10 +44,14 @@ export async function createSigner(kid = KID): Promise<Signer> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   return {
-    kid, publicKey, privateKey,
+    kid,
+    publicKey,
+    privateKey,
     keys: createLocalJWKSet({ keys: [jwk] }),
     async sign(claims = userClaims(), header = {}) {
-      const token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, ...header }).sign(privateKey);
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, ...header })
+        .sign(privateKey);
       issuedTokens.add(token);
       return token;
     },
@@ -84,16 +88,25 @@ export function blockNetwork(): void {
   const realFetch = globalThis.fetch;
   mock.method(globalThis, 'fetch', async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-    if (!['127.0.0.1', '[::1]'].includes(url.hostname)) throw new TypeError(`fetch failed: network is blocked in unit tests (${url.origin})`);
+    if (!['127.0.0.1', '[::1]'].includes(url.hostname))
+      throw new TypeError(`fetch failed: network is blocked in unit tests (${url.origin})`);
     return realFetch(input, init);
   });
 }
 
-export interface LogCapture { logger: Logger; lines: string[] }
+export interface LogCapture {
+  logger: Logger;
+  lines: string[];
+}
 
 /** A debug-level logger that keeps every line it writes. */
 export function captureLogs(lines: string[] = []): LogCapture {
-  return { logger: createLogger('debug', (line) => { lines.push(line); }), lines };
+  return {
+    logger: createLogger('debug', (line) => {
+      lines.push(line);
+    }),
+    lines,
+  };
 }
 
 /** Lines that contain any token a fixture issued (should always be empty). */
@@ -103,8 +116,18 @@ export function linesWithTokens(lines: readonly string[]): string[] {
 
 // ---- tiny HTTP fakes on 127.0.0.1 ----------------------------------------------------------------------------
 
-export interface RecordedRequest { method: string; path: string; headers: IncomingMessage['headers']; body: string }
-export interface FakeReply { status?: number; json?: unknown; delayMs?: number; destroy?: boolean }
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+export interface FakeReply {
+  status?: number;
+  json?: unknown;
+  delayMs?: number;
+  destroy?: boolean;
+}
 
 export interface FakeServer {
   url: string;
@@ -120,11 +143,19 @@ export async function startFakeServer(reply: FakeServer['reply']): Promise<FakeS
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
       fake.requests.push(recorded);
       void Promise.resolve(fake.reply(recorded)).then(async (answer) => {
         if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
-        if (answer.destroy) { req.socket.destroy(); return; }
+        if (answer.destroy) {
+          req.socket.destroy();
+          return;
+        }
         res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
       });
@@ -132,7 +163,11 @@ export async function startFakeServer(reply: FakeServer['reply']): Promise<FakeS
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  fake.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return fake;
 }
 
@@ -148,8 +183,19 @@ export async function closedPort(): Promise<number> {
 /** A Keycloak-shaped exchange answer: a stock-api token with exactly the requested scope. */
 export async function exchangeAnswer(signer: Signer, form: URLSearchParams, expiresIn = 300): Promise<FakeReply> {
   const scope = form.get('scope') ?? '';
-  const accessToken = await signer.sign(userClaims({ aud: form.get('audience') ?? 'stock-api', azp: CLIENT_ID, scope, exp: nowSeconds() + expiresIn }));
-  return { json: { access_token: accessToken, expires_in: expiresIn, token_type: 'Bearer', scope, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', 'not-before-policy': 0 } };
+  const accessToken = await signer.sign(
+    userClaims({ aud: form.get('audience') ?? 'stock-api', azp: CLIENT_ID, scope, exp: nowSeconds() + expiresIn }),
+  );
+  return {
+    json: {
+      access_token: accessToken,
+      expires_in: expiresIn,
+      token_type: 'Bearer',
+      scope,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      'not-before-policy': 0,
+    },
+  };
 }
 
 /** A fake realm token endpoint that performs the exchange like Keycloak does (no checks; tests assert the form). */
@@ -159,7 +205,12 @@ export function startTokenEndpoint(signer: Signer, expiresIn = 300): Promise<Fak
 
 /** A real openid-client Configuration for the fake token endpoint, with client_secret_basic like production. */
 export function oidcConfiguration(tokenEndpointUrl: string): oidc.Configuration {
-  const config = new oidc.Configuration({ issuer: ISSUER, token_endpoint: `${tokenEndpointUrl}/realms/sandbox/protocol/openid-connect/token` }, CLIENT_ID, CLIENT_SECRET, oidc.ClientSecretBasic(CLIENT_SECRET));
+  const config = new oidc.Configuration(
+    { issuer: ISSUER, token_endpoint: `${tokenEndpointUrl}/realms/sandbox/protocol/openid-connect/token` },
+    CLIENT_ID,
+    CLIENT_SECRET,
+    oidc.ClientSecretBasic(CLIENT_SECRET),
+  );
   oidc.allowInsecureRequests(config);
   return config;
 }
@@ -179,9 +230,19 @@ export function fakeKeycloak(keys: JWTVerifyGetKey, tokenEndpointUrl: string): K
 export function startStockApi(): Promise<FakeServer> {
   return startFakeServer((request) => {
     const path = request.path.split('?')[0] ?? '';
-    if (path === '/portfolio') return { json: { owner: { username: 'alice' }, holdings: [{ symbol: 'ACME', quantity: 10, marketValue: 1234.5 }], cash: 100, totalValue: 1334.5 } };
-    if (path.startsWith('/stocks/')) return { json: { symbol: path.slice(8), name: 'Acme Corp', price: 123.45, currency: 'USD', changePercent: 1.5 } };
-    if (path === '/stocks') return { json: { results: [{ symbol: 'ACME', name: 'Acme Corp', price: 123.45, currency: 'USD' }] } };
+    if (path === '/portfolio')
+      return {
+        json: {
+          owner: { username: 'alice' },
+          holdings: [{ symbol: 'ACME', quantity: 10, marketValue: 1234.5 }],
+          cash: 100,
+          totalValue: 1334.5,
+        },
+      };
+    if (path.startsWith('/stocks/'))
+      return { json: { symbol: path.slice(8), name: 'Acme Corp', price: 123.45, currency: 'USD', changePercent: 1.5 } };
+    if (path === '/stocks')
+      return { json: { results: [{ symbol: 'ACME', name: 'Acme Corp', price: 123.45, currency: 'USD' }] } };
     if (path === '/orders' && request.method === 'POST') {
       const order = JSON.parse(request.body) as { symbol: string; side: string; quantity: number };
       return { status: 201, json: { id: 'ord-1', status: 'filled', ...order } };
@@ -206,16 +267,41 @@ export interface TestApp {
 }
 
 /** The whole app, in-process, with fakes for Keycloak and the stock API on 127.0.0.1 and a frozen tool clock. */
-export async function createTestApp(options: { signer?: Signer; env?: Record<string, string>; cache?: TokenCache; lines?: string[]; fastPath?: boolean } = {}): Promise<TestApp> {
-  const signer = options.signer ?? await createSigner();
+export async function createTestApp(
+  options: {
+    signer?: Signer;
+    env?: Record<string, string>;
+    cache?: TokenCache;
+    lines?: string[];
+    fastPath?: boolean;
+  } = {},
+): Promise<TestApp> {
+  const signer = options.signer ?? (await createSigner());
   const tokenEndpoint = await startTokenEndpoint(signer);
   const stockApi = await startStockApi();
   const config = testConfig({ STOCK_API_URL: stockApi.url, ...options.env });
   const { logger, lines } = captureLogs(options.lines);
-  const created = createApp({ config, keycloak: fakeKeycloak(signer.keys, tokenEndpoint.url), cache: options.cache ?? createMemoryCache(), logger, now: () => NOW, fastPath: options.fastPath });
+  const created = createApp({
+    config,
+    keycloak: fakeKeycloak(signer.keys, tokenEndpoint.url),
+    cache: options.cache ?? createMemoryCache(),
+    logger,
+    now: () => NOW,
+    fastPath: options.fastPath,
+  });
   return {
-    app: created.app, metrics: created.metrics, config, signer, tokenEndpoint, stockApi, lines,
-    async close() { await created.close(); await tokenEndpoint.close(); await stockApi.close(); },
+    app: created.app,
+    metrics: created.metrics,
+    config,
+    signer,
+    tokenEndpoint,
+    stockApi,
+    lines,
+    async close() {
+      await created.close();
+      await tokenEndpoint.close();
+      await stockApi.close();
+    },
   };
 }
 
@@ -224,7 +310,11 @@ export async function createTestApp(options: { signer?: Signer; env?: Record<str
 export const LEGACY_VERSION = '2025-11-25';
 export const MODERN_VERSION = '2026-07-28';
 
-export interface McpRequestOptions { token?: string | null; headers?: Record<string, string>; url?: string }
+export interface McpRequestOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+  url?: string;
+}
 
 /** Headers every request to the MCP endpoint carries: Host (DNS-rebinding check) and, unless null, the bearer. */
 export function mcpHeaders(options: McpRequestOptions = {}): Record<string, string> {
@@ -240,7 +330,11 @@ export function mcpHeaders(options: McpRequestOptions = {}): Record<string, stri
 let nextId = 1;
 
 /** A JSON-RPC request as a 2025-11-25 client sends it (no initialize needed: the server is stateless). */
-export function legacyRequest(method: string, params?: Record<string, unknown>, options: McpRequestOptions = {}): Request {
+export function legacyRequest(
+  method: string,
+  params?: Record<string, unknown>,
+  options: McpRequestOptions = {},
+): Request {
   return new Request(options.url ?? RESOURCE, {
     method: 'POST',
     headers: mcpHeaders({ ...options, headers: { 'mcp-protocol-version': LEGACY_VERSION, ...options.headers } }),
@@ -249,11 +343,18 @@ export function legacyRequest(method: string, params?: Record<string, unknown>, 
 }
 
 /** A JSON-RPC request as a 2026-07-28 client sends it: `_meta` envelope in params, Mcp-Method / Mcp-Name headers. */
-export function modernRequest(method: string, params: Record<string, unknown> = {}, options: McpRequestOptions = {}): Request {
+export function modernRequest(
+  method: string,
+  params: Record<string, unknown> = {},
+  options: McpRequestOptions = {},
+): Request {
   const name: Record<string, string> = typeof params.name === 'string' ? { 'mcp-name': params.name } : {};
   return new Request(options.url ?? RESOURCE, {
     method: 'POST',
-    headers: mcpHeaders({ ...options, headers: { 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': method, ...name, ...options.headers } }),
+    headers: mcpHeaders({
+      ...options,
+      headers: { 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': method, ...name, ...options.headers },
+    }),
     body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: { ...params, _meta: modernEnvelope() } }),
   });
 }
@@ -267,23 +368,35 @@ export function modernEnvelope(): Record<string, unknown> {
   };
 }
 
-export interface ToolCallResult { content: Array<{ type: string; text: string }>; structuredContent?: Record<string, unknown>; isError?: boolean }
-export interface JsonRpcResponse<T = unknown> { jsonrpc: '2.0'; id: number | string | null; result?: T; error?: { code: number; message: string; data?: unknown } }
+export interface ToolCallResult {
+  content: Array<{ type: string; text: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+export interface JsonRpcResponse<T = unknown> {
+  jsonrpc: '2.0';
+  id: number | string | null;
+  result?: T;
+  error?: { code: number; message: string; data?: unknown };
+}
 
 export async function rpc<T = unknown>(response: Response): Promise<JsonRpcResponse<T>> {
-  return await response.json() as JsonRpcResponse<T>;
+  return (await response.json()) as JsonRpcResponse<T>;
 }
 
 /** Parses a WWW-Authenticate Bearer challenge into its parameters. */
 export function parseChallenge(header: string | null): Record<string, string> {
   const params: Record<string, string> = {};
   if (!header) return params;
-  for (const match of header.matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) params[match[1] as string] = (match[2] as string).replace(/\\(.)/g, '$1');
+  for (const match of header.matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g))
+    params[match[1] as string] = (match[2] as string).replace(/\\(.)/g, '$1');
   return params;
 }
 
 /** The usual fixture: network blocked, a test app, a signed user token. Pair with stopTestApp in `after`. */
-export async function startTestApp(options: Parameters<typeof createTestApp>[0] = {}): Promise<{ t: TestApp; token: string }> {
+export async function startTestApp(
+  options: Parameters<typeof createTestApp>[0] = {},
+): Promise<{ t: TestApp; token: string }> {
   blockNetwork();
   const t = await createTestApp(options);
   return { t, token: await t.signer.sign() };
@@ -302,20 +415,38 @@ export async function stopTestApp(t: TestApp | undefined): Promise<void> {
  * (id and secret form-urlencoded before base64, RFC 6749 §2.3.1), the subject token, both token types, audience
  * stock-api and exactly `scope`.
  */
-export function assertExchangeRequest(recorded: RecordedRequest | undefined, expected: { subjectToken: string; scope: string }): void {
+export function assertExchangeRequest(
+  recorded: RecordedRequest | undefined,
+  expected: { subjectToken: string; scope: string },
+): void {
   if (!recorded) throw new Error('no request reached the token endpoint');
   const [scheme, credentials] = String(recorded.headers.authorization).split(' ');
   if (scheme !== 'Basic') throw new Error(`client auth scheme is ${scheme}, not Basic`);
-  const pair = Buffer.from(credentials ?? '', 'base64').toString().split(':').map((part) => decodeURIComponent(part));
+  const pair = Buffer.from(credentials ?? '', 'base64')
+    .toString()
+    .split(':')
+    .map((part) => decodeURIComponent(part));
   const form = new URLSearchParams(recorded.body);
   const actual = {
-    client: pair, grant_type: form.get('grant_type'), subject_token: form.get('subject_token'), subject_token_type: form.get('subject_token_type'),
-    requested_token_type: form.get('requested_token_type'), audience: form.get('audience'), scope: form.get('scope'), client_secret: form.get('client_secret'),
+    client: pair,
+    grant_type: form.get('grant_type'),
+    subject_token: form.get('subject_token'),
+    subject_token_type: form.get('subject_token_type'),
+    requested_token_type: form.get('requested_token_type'),
+    audience: form.get('audience'),
+    scope: form.get('scope'),
+    client_secret: form.get('client_secret'),
   };
   const wanted = {
-    client: [CLIENT_ID, CLIENT_SECRET], grant_type: TOKEN_EXCHANGE_GRANT, subject_token: expected.subjectToken,
-    subject_token_type: ACCESS_TOKEN_TYPE, requested_token_type: ACCESS_TOKEN_TYPE,
-    audience: 'stock-api', scope: expected.scope, client_secret: null,
+    client: [CLIENT_ID, CLIENT_SECRET],
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: expected.subjectToken,
+    subject_token_type: ACCESS_TOKEN_TYPE,
+    requested_token_type: ACCESS_TOKEN_TYPE,
+    audience: 'stock-api',
+    scope: expected.scope,
+    client_secret: null,
   };
-  if (JSON.stringify(actual) !== JSON.stringify(wanted)) throw new Error(`unexpected exchange request:\n${JSON.stringify(actual)}\nwanted\n${JSON.stringify(wanted)}`);
+  if (JSON.stringify(actual) !== JSON.stringify(wanted))
+    throw new Error(`unexpected exchange request:\n${JSON.stringify(actual)}\nwanted\n${JSON.stringify(wanted)}`);
 }

@@ -21,7 +21,10 @@ function printReady(stack: RunningStack): void {
   const u = stack.urls;
   console.log(`\nready in ${stack.timings.total} s (${stack.provider} provider)`);
   for (const note of stack.notes) console.log(`  ${note}`);
-  const per = Object.entries(stack.timings).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v} s`).join(', ');
+  const per = Object.entries(stack.timings)
+    .filter(([k]) => k !== 'total')
+    .map(([k, v]) => `${k} ${v} s`)
+    .join(', ');
   if (per) console.log(`  timings: ${per}`);
   console.log(`
   Keycloak         ${u.keycloak}   (admin console: ${u.keycloak}/admin  ${ADMIN.username} / ${ADMIN.password})
@@ -48,9 +51,10 @@ async function main(): Promise<void> {
         provider = docker.available ? 'compose' : 'native';
         console.log(`provider: ${provider} (${docker.reason})`);
       }
-      const stack = provider === 'compose'
-        ? await startCompose({ name: values.name, ports: DEFAULT_PORTS }, log)
-        : await startNative({ name: values.name, ports: DEFAULT_PORTS }, log);
+      const stack =
+        provider === 'compose'
+          ? await startCompose({ name: values.name, ports: DEFAULT_PORTS }, log)
+          : await startNative({ name: values.name, ports: DEFAULT_PORTS }, log);
       printReady(stack);
       return;
     }
@@ -74,16 +78,24 @@ async function main(): Promise<void> {
     case 'fetch': {
       const java = findJava();
       const dist = await ensureKeycloakDist(java, log);
-      console.log(`Keycloak ${dist.version} ${dist.fetchedNow ? `fetched via ${dist.via}` : 'already cached'} at ${dist.home} (Java ${java.major}: ${java.path})`);
+      console.log(
+        `Keycloak ${dist.version} ${dist.fetchedNow ? `fetched via ${dist.via}` : 'already cached'} at ${dist.home} (Java ${java.major}: ${java.path})`,
+      );
       return;
     }
     case 'images': {
       const images = await buildLocalImages(log);
-      console.log(`local images ready:\n${Object.entries(images).map(([name, tag]) => `  ${name.padEnd(9)} ${tag}`).join('\n')}`);
+      console.log(
+        `local images ready:\n${Object.entries(images)
+          .map(([name, tag]) => `  ${name.padEnd(9)} ${tag}`)
+          .join('\n')}`,
+      );
       return;
     }
     default:
-      console.log('usage: node stack/src/cli.ts up|down|status|fetch|images [--provider auto|native|compose] [--name NAME]');
+      console.log(
+        'usage: node stack/src/cli.ts up|down|status|fetch|images [--provider auto|native|compose] [--name NAME]',
+      );
       if (command !== 'help') process.exitCode = 2;
   }
 }

@@ -8,7 +8,13 @@ import { repoRoot } from './paths.ts';
 import { DEFAULT_PORTS, urlsFor } from './spec.ts';
 
 // The parts of the Compose format this file uses; anything else is caught by the schema test.
-export interface Healthcheck { test?: string | string[]; disable?: boolean; interval?: string; timeout?: string; retries?: number }
+export interface Healthcheck {
+  test?: string | string[];
+  disable?: boolean;
+  interval?: string;
+  timeout?: string;
+  retries?: number;
+}
 export interface Service {
   image?: string;
   build?: string | { context?: string; dockerfile?: string };
@@ -38,11 +44,16 @@ export function service(name: string): Service {
 
 /** Compose interpolation as `docker compose` applies it with an empty environment: `$$` → `$`, `${X:-d}` → d. */
 export function interpolate(value: string): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced?: string, fallback?: string, bare?: string) => {
-    if (match === '$$') return '$';
-    if (fallback !== undefined) return fallback;
-    throw new Error(`docker-compose.yml uses \${${braced ?? bare}} without a default; the stack must start with no .env`);
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, braced?: string, fallback?: string, bare?: string) => {
+      if (match === '$$') return '$';
+      if (fallback !== undefined) return fallback;
+      throw new Error(
+        `docker-compose.yml uses \${${braced ?? bare}} without a default; the stack must start with no .env`,
+      );
+    },
+  );
 }
 
 export function environment(name: string): Record<string, string> {
@@ -56,10 +67,15 @@ export function commandArgs(name: string): string[] {
   return Array.isArray(command) ? command.map(String) : (command ?? '').split(/\s+/).filter(Boolean);
 }
 
-export interface PortBinding { hostIp: string | undefined; published: number; target: number }
+export interface PortBinding {
+  hostIp: string | undefined;
+  published: number;
+  target: number;
+}
 export function ports(name: string): PortBinding[] {
   return (service(name).ports ?? []).map((port) => {
-    if (typeof port === 'object') return { hostIp: port.host_ip, published: Number(port.published), target: Number(port.target) };
+    if (typeof port === 'object')
+      return { hostIp: port.host_ip, published: Number(port.published), target: Number(port.target) };
     const parts = String(port).split(':');
     const target = Number(parts.pop());
     const published = Number(parts.pop() ?? target);

@@ -9,8 +9,22 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { loadConfig as loadServerConfig } from '../../server/src/config.ts';
-import { CONFIG_VARIABLES as STOCK_API_VARIABLES, loadConfig as loadStockApiConfig } from '../../mock-stock-api/src/config.ts';
-import { commandArgs, compose, composePath, environment, healthcheckArgv, ports, raw, service, SERVICES, urls } from './compose-file.testing.ts';
+import {
+  CONFIG_VARIABLES as STOCK_API_VARIABLES,
+  loadConfig as loadStockApiConfig,
+} from '../../mock-stock-api/src/config.ts';
+import {
+  commandArgs,
+  compose,
+  composePath,
+  environment,
+  healthcheckArgv,
+  ports,
+  raw,
+  service,
+  SERVICES,
+  urls,
+} from './compose-file.testing.ts';
 import { realmFile, repoRoot } from './paths.ts';
 import { DEFAULT_PORTS, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE } from './spec.ts';
 import { pins } from './versions.ts';
@@ -22,7 +36,10 @@ async function httpStub(status: number): Promise<{ port: number; close: () => Pr
     res.end(JSON.stringify({ status: status === 200 ? 'UP' : 'DOWN', checks: [] }));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { port: (server.address() as AddressInfo).port, close: () => new Promise((done) => server.close(() => done())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((done) => server.close(() => done())),
+  };
 }
 
 function run(argv: string[]): Promise<number> {
@@ -35,8 +52,14 @@ function run(argv: string[]): Promise<number> {
 }
 
 /** Runs a service's healthcheck command (with its port swapped for a stub's) against a stub answering 200, then 503. */
-async function assertHealthcheckFollowsStatus(name: string, swapPort: (argv: string[], port: number) => string[]): Promise<void> {
-  for (const [status, healthy] of [[200, true], [503, false]] as const) {
+async function assertHealthcheckFollowsStatus(
+  name: string,
+  swapPort: (argv: string[], port: number) => string[],
+): Promise<void> {
+  for (const [status, healthy] of [
+    [200, true],
+    [503, false],
+  ] as const) {
     const stub = await httpStub(status);
     try {
       const argv = swapPort(healthcheckArgv(name), stub.port);
@@ -72,7 +95,11 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICES) {
       const at = lines.indexOf(`  ${name}:`);
       assert.ok(at > 0, `service "${name}" is not a two-space-indented key`);
-      assert.match(lines[at - 1] ?? '', new RegExp(`^  # ${name}: \\S.{15,}`), `the line above "${name}:" must be "  # ${name}: <its role>"`);
+      assert.match(
+        lines[at - 1] ?? '',
+        new RegExp(`^  # ${name}: \\S.{15,}`),
+        `the line above "${name}:" must be "  # ${name}: <its role>"`,
+      );
       assert.doesNotMatch(lines[at - 2] ?? '', /^\s*#/, `the role comment above "${name}:" must be one line`);
     }
   });
@@ -90,8 +117,12 @@ describe('docker-compose.yml', () => {
       return;
     }
     const ajvModule = createRequire(import.meta.url)(ajvDir) as { default?: unknown };
-    const Ajv = (ajvModule.default ?? ajvModule) as new (options: object) => {
-      compile(schema: object): ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null };
+    const Ajv = (ajvModule.default ?? ajvModule) as new (
+      options: object,
+    ) => {
+      compile(
+        schema: object,
+      ): ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null };
     };
     const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
     delete schema.$schema; // draft-07 under an https URL that ajv does not know by that name
@@ -99,16 +130,30 @@ describe('docker-compose.yml', () => {
     const valid = validate(compose);
     assert.ok(valid, `schema errors: ${JSON.stringify(validate.errors?.map((e) => `${e.instancePath} ${e.message}`))}`);
     // And the validator is not vacuous: a misspelt healthcheck key fails it.
-    const broken = structuredClone(compose) as unknown as { services: Record<string, { healthcheck: Record<string, unknown> }> };
+    const broken = structuredClone(compose) as unknown as {
+      services: Record<string, { healthcheck: Record<string, unknown> }>;
+    };
     (broken.services.redis as { healthcheck: Record<string, unknown> }).healthcheck.intervall = '1s';
     assert.equal(validate(broken), false);
   });
 
   it('is accepted by `docker compose config` (no engine needed)', (t: TestContext) => {
     const version = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8', timeout: 15_000 });
-    if (version.error) { t.skip(`docker client not installed (${version.error.message}); the schema test covers the file`); return; }
-    if (version.status !== 0) { t.skip('the docker client has no compose plugin here (`docker compose version` fails); the schema test covers the file'); return; }
-    const result = spawnSync('docker', ['compose', '-f', composePath, 'config', '--quiet'], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+    if (version.error) {
+      t.skip(`docker client not installed (${version.error.message}); the schema test covers the file`);
+      return;
+    }
+    if (version.status !== 0) {
+      t.skip(
+        'the docker client has no compose plugin here (`docker compose version` fails); the schema test covers the file',
+      );
+      return;
+    }
+    const result = spawnSync('docker', ['compose', '-f', composePath, 'config', '--quiet'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(result.status, 0, result.stderr);
   });
 
@@ -138,15 +183,26 @@ describe('docker-compose.yml', () => {
       const { build } = service(name);
       const image = override(service(name).image)?.[2] ?? service(name).image;
       if (image === undefined) {
-        assert.ok(build && typeof build === 'object' && build.dockerfile, `${name} has neither image nor build.dockerfile`);
-        assert.equal(resolve(repoRoot, build.context ?? '.'), repoRoot, `${name} must build from the repository root (the lockfile lives there)`);
+        assert.ok(
+          build && typeof build === 'object' && build.dockerfile,
+          `${name} has neither image nor build.dockerfile`,
+        );
+        assert.equal(
+          resolve(repoRoot, build.context ?? '.'),
+          repoRoot,
+          `${name} must build from the repository root (the lockfile lives there)`,
+        );
         assert.ok(existsSync(join(repoRoot, build.dockerfile)), `${name}: ${build.dockerfile} does not exist`);
         continue;
       }
       const tag = /^[^@]+:([^:/@]+)$/.exec(image)?.[1];
       assert.ok(tag, `${name}: image "${image}" has no tag`);
       assert.notEqual(tag, 'latest', `${name}: image "${image}" uses latest`);
-      assert.match(tag, /^\d+\.\d+\.\d+(-[a-z0-9.]+)?$/, `${name}: image "${image}" must be pinned to a full version (x.y.z)`);
+      assert.match(
+        tag,
+        /^\d+\.\d+\.\d+(-[a-z0-9.]+)?$/,
+        `${name}: image "${image}" must be pinned to a full version (x.y.z)`,
+      );
     }
   });
 
@@ -163,7 +219,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('gates every depends_on on service_healthy', () => {
-    const expected: Record<string, string[]> = { 'stock-api': ['keycloak'], 'mcp-server': ['keycloak', 'redis', 'stock-api'] };
+    const expected: Record<string, string[]> = {
+      'stock-api': ['keycloak'],
+      'mcp-server': ['keycloak', 'redis', 'stock-api'],
+    };
     for (const name of SERVICES) {
       const dependsOn = service(name).depends_on ?? {};
       assert.ok(!Array.isArray(dependsOn), `${name}: the list form of depends_on only waits for "started"`);
@@ -176,11 +235,24 @@ describe('docker-compose.yml', () => {
 
   it('binds every published port to 127.0.0.1 and publishes the default ports', () => {
     for (const name of SERVICES) {
-      for (const port of ports(name)) assert.equal(port.hostIp, '127.0.0.1', `${name}: port ${port.published} is published on every interface`);
+      for (const port of ports(name))
+        assert.equal(port.hostIp, '127.0.0.1', `${name}: port ${port.published} is published on every interface`);
     }
-    assert.deepEqual(ports('keycloak').map((p) => [p.published, p.target]), [[DEFAULT_PORTS.keycloak, 8080], [DEFAULT_PORTS.keycloakManagement, 9000]]);
-    assert.deepEqual(ports('stock-api').map((p) => [p.published, p.target]), [[DEFAULT_PORTS.stockApi, 4000]]);
-    assert.deepEqual(ports('mcp-server').map((p) => [p.published, p.target]), [[DEFAULT_PORTS.mcp, 3000]]);
+    assert.deepEqual(
+      ports('keycloak').map((p) => [p.published, p.target]),
+      [
+        [DEFAULT_PORTS.keycloak, 8080],
+        [DEFAULT_PORTS.keycloakManagement, 9000],
+      ],
+    );
+    assert.deepEqual(
+      ports('stock-api').map((p) => [p.published, p.target]),
+      [[DEFAULT_PORTS.stockApi, 4000]],
+    );
+    assert.deepEqual(
+      ports('mcp-server').map((p) => [p.published, p.target]),
+      [[DEFAULT_PORTS.mcp, 3000]],
+    );
     assert.deepEqual(ports('redis'), [], 'redis is internal: publishing 6379 would clash with a Redis on the host');
   });
 
@@ -197,7 +269,12 @@ describe('docker-compose.yml', () => {
   it('runs Keycloak in dev mode with one public hostname, dynamic back channel, health and realm import', () => {
     const args = commandArgs('keycloak');
     assert.equal(args[0], 'start-dev');
-    for (const flag of ['--import-realm', '--health-enabled=true', `--hostname=${urls.keycloak}`, '--hostname-backchannel-dynamic=true']) {
+    for (const flag of [
+      '--import-realm',
+      '--health-enabled=true',
+      `--hostname=${urls.keycloak}`,
+      '--hostname-backchannel-dynamic=true',
+    ]) {
       assert.ok(args.includes(flag), `keycloak command lacks ${flag}`);
     }
   });
@@ -206,7 +283,10 @@ describe('docker-compose.yml', () => {
     const realm = readFileSync(realmFile, 'utf8');
     for (const key of Object.keys(environment('keycloak'))) {
       if (key.startsWith('KC_BOOTSTRAP_ADMIN_')) continue;
-      assert.ok(realm.includes(`\${${key}:`), `${key} is set for keycloak but the realm has no \${${key}:…} placeholder`);
+      assert.ok(
+        realm.includes(`\${${key}:`),
+        `${key} is set for keycloak but the realm has no \${${key}:…} placeholder`,
+      );
     }
     const env = environment('keycloak');
     assert.equal(env.MCP_RESOURCE_URL, urls.mcp);
@@ -219,7 +299,11 @@ describe('docker-compose.yml', () => {
     const [network, bits] = ipam.subnet.split('/');
     const toInt = (ip: string) => ip.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
     const mask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
-    assert.equal((toInt(ipam.gateway) & mask) >>> 0, (toInt(network ?? '') & mask) >>> 0, 'gateway is outside the subnet');
+    assert.equal(
+      (toInt(ipam.gateway) & mask) >>> 0,
+      (toInt(network ?? '') & mask) >>> 0,
+      'gateway is outside the subnet',
+    );
     assert.equal(environment('keycloak').KC_DCR_TRUSTED_HOST, ipam.gateway);
   });
 
@@ -227,11 +311,16 @@ describe('docker-compose.yml', () => {
     const env = environment('mcp-server');
     const config = loadServerConfig(env) as unknown as Record<string, unknown>;
     // loadConfig keeps exactly its schema's keys, so a set key missing from the result is one it ignores (a typo).
-    for (const key of Object.keys(env)) assert.ok(Object.hasOwn(config, key), `mcp-server: ${key} is not a setting of server/src/config.ts`);
+    for (const key of Object.keys(env))
+      assert.ok(Object.hasOwn(config, key), `mcp-server: ${key} is not a setting of server/src/config.ts`);
     assert.ok(!Object.hasOwn(loadServerConfig({ ...env, NOT_A_SETTING: 'x' }), 'NOT_A_SETTING'));
     const kc = environment('keycloak');
     assert.equal(env.ISSUER_URL, urls.issuer);
-    assert.equal(env.MCP_RESOURCE_URL, kc.MCP_RESOURCE_URL, 'the audience Keycloak mints must be the resource the server serves');
+    assert.equal(
+      env.MCP_RESOURCE_URL,
+      kc.MCP_RESOURCE_URL,
+      'the audience Keycloak mints must be the resource the server serves',
+    );
     assert.equal(env.CLIENT_SECRET, kc.MCP_SERVER_CLIENT_SECRET, 'the exchange client secret must match the realm');
     assert.equal(env.CLIENT_ID, MCP_SERVER_CLIENT.clientId);
     assert.equal(env.KEYCLOAK_INTERNAL_URL, 'http://keycloak:8080');
@@ -241,15 +330,24 @@ describe('docker-compose.yml', () => {
     assert.equal(env.HOST, '0.0.0.0');
     assert.equal(Number(env.PORT), ports('mcp-server')[0]?.target);
     const allowed = config.ALLOWED_HOSTS as string[];
-    for (const host of ['localhost', '127.0.0.1', 'mcp-server']) assert.ok(allowed.includes(host), `ALLOWED_HOSTS lacks ${host}`);
+    for (const host of ['localhost', '127.0.0.1', 'mcp-server'])
+      assert.ok(allowed.includes(host), `ALLOWED_HOSTS lacks ${host}`);
   });
 
   it('configures stock-api with keys its loadConfig accepts and values that match the stack', () => {
     const env = environment('stock-api');
-    for (const key of Object.keys(env)) assert.ok((STOCK_API_VARIABLES as readonly string[]).includes(key), `stock-api: ${key} is not a setting of mock-stock-api/src/config.ts`);
+    for (const key of Object.keys(env))
+      assert.ok(
+        (STOCK_API_VARIABLES as readonly string[]).includes(key),
+        `stock-api: ${key} is not a setting of mock-stock-api/src/config.ts`,
+      );
     const config = loadStockApiConfig(env);
     assert.equal(config.ISSUER_URL, urls.issuer);
-    assert.equal(config.ISSUER_URL, environment('mcp-server').ISSUER_URL, 'both services must expect the same public issuer');
+    assert.equal(
+      config.ISSUER_URL,
+      environment('mcp-server').ISSUER_URL,
+      'both services must expect the same public issuer',
+    );
     assert.equal(config.JWKS_URL, `http://keycloak:8080/realms/${REALM}/protocol/openid-connect/certs`);
     assert.equal(config.AUDIENCE, environment('mcp-server').STOCK_API_AUDIENCE);
     assert.equal(config.EXCHANGE_CLIENT_ID, environment('mcp-server').CLIENT_ID);
@@ -258,20 +356,38 @@ describe('docker-compose.yml', () => {
   });
 
   it('keycloak healthcheck reports healthy on HTTP 200 from /health/ready and unhealthy on 503', async (t: TestContext) => {
-    if (spawnSync('bash', ['-c', 'true']).status !== 0) { t.skip('bash is not installed here'); return; }
+    if (spawnSync('bash', ['-c', 'true']).status !== 0) {
+      t.skip('bash is not installed here');
+      return;
+    }
     await assertHealthcheckFollowsStatus('keycloak', (argv, port) => {
-      assert.ok(argv.some((part) => part.includes('/dev/tcp/127.0.0.1/9000')), 'keycloak healthcheck must probe the management port 9000');
-      assert.ok(argv.some((part) => part.includes('GET /health/ready ')), 'keycloak healthcheck must ask /health/ready');
+      assert.ok(
+        argv.some((part) => part.includes('/dev/tcp/127.0.0.1/9000')),
+        'keycloak healthcheck must probe the management port 9000',
+      );
+      assert.ok(
+        argv.some((part) => part.includes('GET /health/ready ')),
+        'keycloak healthcheck must ask /health/ready',
+      );
       return argv.map((part) => part.replace('/dev/tcp/127.0.0.1/9000', `/dev/tcp/127.0.0.1/${port}`));
     });
   });
 
-  for (const [name, port] of [['stock-api', 4000], ['mcp-server', 3000]] as const) {
+  for (const [name, port] of [
+    ['stock-api', 4000],
+    ['mcp-server', 3000],
+  ] as const) {
     it(`${name} healthcheck reports healthy on HTTP 200 from /healthz and unhealthy on 503`, async () => {
       await assertHealthcheckFollowsStatus(name, (argv, stubPort) => {
         assert.equal(argv[0], 'node');
-        assert.ok(argv.some((part) => part.includes(`http://127.0.0.1:${port}/healthz`)), `${name} healthcheck must ask /healthz on ${port}`);
-        return [process.execPath, ...argv.slice(1).map((part) => part.replace(`127.0.0.1:${port}/`, `127.0.0.1:${stubPort}/`))];
+        assert.ok(
+          argv.some((part) => part.includes(`http://127.0.0.1:${port}/healthz`)),
+          `${name} healthcheck must ask /healthz on ${port}`,
+        );
+        return [
+          process.execPath,
+          ...argv.slice(1).map((part) => part.replace(`127.0.0.1:${port}/`, `127.0.0.1:${stubPort}/`)),
+        ];
       });
     });
   }

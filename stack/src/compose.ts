@@ -10,31 +10,58 @@ export const composeFile = join(repoRoot, 'docker-compose.yml');
 
 function compose(args: string[]): void {
   const result = spawnSync('docker', ['compose', '-f', composeFile, ...args], { stdio: 'inherit' });
-  if (result.status !== 0) throw new StackError('service_failed', `docker compose ${args.join(' ')} failed (exit ${result.status})`, 'run `docker compose logs` to see which service failed its healthcheck');
+  if (result.status !== 0)
+    throw new StackError(
+      'service_failed',
+      `docker compose ${args.join(' ')} failed (exit ${result.status})`,
+      'run `docker compose logs` to see which service failed its healthcheck',
+    );
 }
 
 /** The images docker-compose.yml pulls (services without a build), as resolved with `.env` and the environment. */
 export function pulledImages(): string[] {
-  const result = spawnSync('docker', ['compose', '-f', composeFile, 'config', '--format', 'json'], { encoding: 'utf8' });
-  if (result.status !== 0) throw new StackError('bad_config', `docker compose config failed: ${result.stderr.trim()}`, 'fix docker-compose.yml or the variables in .env');
-  const services = (JSON.parse(result.stdout) as { services: Record<string, { image?: string; build?: unknown }> }).services;
-  return Object.values(services).filter((service) => !service.build && service.image).map((service) => service.image as string);
+  const result = spawnSync('docker', ['compose', '-f', composeFile, 'config', '--format', 'json'], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new StackError(
+      'bad_config',
+      `docker compose config failed: ${result.stderr.trim()}`,
+      'fix docker-compose.yml or the variables in .env',
+    );
+  const services = (JSON.parse(result.stdout) as { services: Record<string, { image?: string; build?: unknown }> })
+    .services;
+  return Object.values(services)
+    .filter((service) => !service.build && service.image)
+    .map((service) => service.image as string);
 }
 
 export async function startCompose(spec: StackSpec, log: (line: string) => void = () => {}): Promise<RunningStack> {
   const started = performance.now();
-  const absent = pulledImages().filter((image) => spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status !== 0);
-  if (absent.length > 0) log(`pulling ${absent.join(', ')}; where no container registry answers, stop and run \`make images\` (builds them from package registries)`);
+  const absent = pulledImages().filter(
+    (image) => spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status !== 0,
+  );
+  if (absent.length > 0)
+    log(
+      `pulling ${absent.join(', ')}; where no container registry answers, stop and run \`make images\` (builds them from package registries)`,
+    );
   try {
     compose(['up', '--detach', '--wait', '--build']);
   } catch (error) {
     if (absent.length === 0) throw error;
-    throw new StackError('service_failed', `docker compose up failed; these images were not here before it: ${absent.join(', ')}`,
-      'if they could not be pulled (no container registry), run `make images` and then `make up` again; else `docker compose logs` shows which service failed', { cause: error });
+    throw new StackError(
+      'service_failed',
+      `docker compose up failed; these images were not here before it: ${absent.join(', ')}`,
+      'if they could not be pulled (no container registry), run `make images` and then `make up` again; else `docker compose logs` shows which service failed',
+      { cause: error },
+    );
   }
   return {
-    provider: 'compose', spec: { ...spec, ports: DEFAULT_PORTS }, urls: urlsFor(DEFAULT_PORTS),
-    timings: { total: Math.round(performance.now() - started) / 1000 }, notes: ['compose project from docker-compose.yml'],
+    provider: 'compose',
+    spec: { ...spec, ports: DEFAULT_PORTS },
+    urls: urlsFor(DEFAULT_PORTS),
+    timings: { total: Math.round(performance.now() - started) / 1000 },
+    notes: ['compose project from docker-compose.yml'],
     stop: async () => compose(['down', '--volumes', '--remove-orphans']),
   };
 }

@@ -1,7 +1,10 @@
 // Does a Docker engine answer? The client alone (as on these CI machines) is not enough.
 import { spawnSync } from 'node:child_process';
 
-export interface DockerStatus { available: boolean; reason: string }
+export interface DockerStatus {
+  available: boolean;
+  reason: string;
+}
 
 export function dockerStatus(): DockerStatus {
   const result = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 8000 });

@@ -20,7 +20,8 @@ describe('Dockerfiles', () => {
 
   for (const { dir, service: name } of workspaces) {
     const dockerfile = readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8');
-    const packageName = (JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as { name: string }).name;
+    const packageName = (JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as { name: string })
+      .name;
 
     it(`${dir}: builds on a pinned Node ${'>='} 22 slim image`, () => {
       const match = /^node:(\d+)\.(\d+)\.(\d+)-[a-z]+-slim$/.exec(from(dockerfile));
@@ -37,7 +38,10 @@ describe('Dockerfiles', () => {
         assert.ok(install.split(/\s+/).includes(flag), `${dir}/Dockerfile npm ci lacks ${flag}`);
       }
       assert.match(dockerfile, new RegExp(`^COPY ${dir}/src ${dir}/src$`, 'm'));
-      assert.ok(dockerfile.indexOf('npm ci') < dockerfile.indexOf(`COPY ${dir}/src`), 'install before copying sources, so code edits keep the dependency layer cached');
+      assert.ok(
+        dockerfile.indexOf('npm ci') < dockerfile.indexOf(`COPY ${dir}/src`),
+        'install before copying sources, so code edits keep the dependency layer cached',
+      );
     });
 
     it(`${dir}: runs src/main.ts as the node user`, () => {
@@ -69,7 +73,9 @@ describe('Dockerfiles', () => {
   });
 
   it('.dockerignore keeps local state and dependencies out of the build context', () => {
-    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
     for (const entry of ['node_modules', '**/node_modules', '.run', '.tools', 'test-results', '.git', '.env']) {
       assert.ok(ignored.includes(entry), `.dockerignore lacks ${entry}`);
     }

@@ -16,12 +16,23 @@ describe('StackError', () => {
 
   describe('toUserString', () => {
     it('prints the message, then a fix: line', () => {
-      const error = new StackError('port_taken', 'Port 8080 (keycloak) is already in use on 127.0.0.1', 'run `make down` first');
-      assert.equal(error.toUserString(), 'Port 8080 (keycloak) is already in use on 127.0.0.1\n  fix: run `make down` first');
+      const error = new StackError(
+        'port_taken',
+        'Port 8080 (keycloak) is already in use on 127.0.0.1',
+        'run `make down` first',
+      );
+      assert.equal(
+        error.toUserString(),
+        'Port 8080 (keycloak) is already in use on 127.0.0.1\n  fix: run `make down` first',
+      );
     });
 
     it('keeps a multi-line message whole and puts the fix last', () => {
-      const error = new StackError('service_failed', 'keycloak exited.\n--- last log lines ---\nboom', 'read the log above');
+      const error = new StackError(
+        'service_failed',
+        'keycloak exited.\n--- last log lines ---\nboom',
+        'read the log above',
+      );
       const lines = error.toUserString().split('\n');
       assert.deepEqual(lines, ['keycloak exited.', '--- last log lines ---', 'boom', '  fix: read the log above']);
     });

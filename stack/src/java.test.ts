@@ -28,7 +28,9 @@ before(() => {
   emptyJvmDir = join(tmp, 'empty-jvm');
   mkdirSync(emptyJvmDir);
 });
-after(() => { rmSync(tmp, { recursive: true, force: true }); });
+after(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 describe('parseMajor', () => {
   it('reads 17 from a modern version string', () => {
@@ -64,38 +66,52 @@ describe('javaMajor', () => {
 
 describe('findJava', () => {
   it('throws java_missing listing every place it tried and how to fix it', () => {
-    assert.throws(() => findJava(NOWHERE, { jvmDir: emptyJvmDir }), (error: unknown) => {
-      assert.ok(error instanceof StackError);
-      assert.equal(error.code, 'java_missing');
-      assert.match(error.message, /^No Java 17 or newer found for Keycloak\. Tried: /);
-      assert.ok(error.message.includes('/nonexistent/java ($JAVA): not runnable'), error.message);
-      assert.ok(error.message.includes('java (PATH): not runnable'), error.message);
-      assert.match(error.fix, /install a JDK 17/);
-      assert.match(error.fix, /JAVA_HOME/);
-      return true;
-    });
+    assert.throws(
+      () => findJava(NOWHERE, { jvmDir: emptyJvmDir }),
+      (error: unknown) => {
+        assert.ok(error instanceof StackError);
+        assert.equal(error.code, 'java_missing');
+        assert.match(error.message, /^No Java 17 or newer found for Keycloak\. Tried: /);
+        assert.ok(error.message.includes('/nonexistent/java ($JAVA): not runnable'), error.message);
+        assert.ok(error.message.includes('java (PATH): not runnable'), error.message);
+        assert.match(error.fix, /install a JDK 17/);
+        assert.match(error.fix, /JAVA_HOME/);
+        return true;
+      },
+    );
   });
 
   it('rejects a Java 8 as too old and says so', () => {
     const java8 = fakeJava(join(tmp, 'jdk8', 'bin'), '1.8.0_402');
-    assert.throws(() => findJava({ ...NOWHERE, JAVA: java8 }, { jvmDir: emptyJvmDir }), (error: unknown) => {
-      assert.ok(error instanceof StackError);
-      assert.equal(error.code, 'java_missing');
-      assert.ok(error.message.includes(`${java8} ($JAVA): Java 8, too old`), error.message);
-      return true;
-    });
+    assert.throws(
+      () => findJava({ ...NOWHERE, JAVA: java8 }, { jvmDir: emptyJvmDir }),
+      (error: unknown) => {
+        assert.ok(error instanceof StackError);
+        assert.equal(error.code, 'java_missing');
+        assert.ok(error.message.includes(`${java8} ($JAVA): Java 8, too old`), error.message);
+        return true;
+      },
+    );
   });
 
   it('uses $JAVA_HOME/bin/java', () => {
     const home = join(tmp, 'jdk21');
     const java = fakeJava(join(home, 'bin'), '21.0.2');
-    assert.deepEqual(findJava({ PATH: '/nonexistent', JAVA_HOME: home }, { jvmDir: emptyJvmDir }), { path: java, source: '$JAVA_HOME', major: 21 });
+    assert.deepEqual(findJava({ PATH: '/nonexistent', JAVA_HOME: home }, { jvmDir: emptyJvmDir }), {
+      path: java,
+      source: '$JAVA_HOME',
+      major: 21,
+    });
   });
 
   it('looks `java` up on the PATH of the env it is given', () => {
     const bin = join(tmp, 'path-bin');
     fakeJava(bin, '25');
-    assert.deepEqual(findJava({ ...NOWHERE, PATH: bin }, { jvmDir: emptyJvmDir }), { path: 'java', source: 'PATH', major: 25 });
+    assert.deepEqual(findJava({ ...NOWHERE, PATH: bin }, { jvmDir: emptyJvmDir }), {
+      path: 'java',
+      source: 'PATH',
+      major: 25,
+    });
   });
 
   it('picks the newest-named JDK under jvmDir', () => {
@@ -111,6 +127,10 @@ describe('findJava', () => {
       t.skip(`${SYSTEM_JAVA_17} is not installed on this machine`);
       return;
     }
-    assert.deepEqual(findJava({ ...NOWHERE, JAVA: SYSTEM_JAVA_17 }, { jvmDir: emptyJvmDir }), { path: SYSTEM_JAVA_17, source: '$JAVA', major: 17 });
+    assert.deepEqual(findJava({ ...NOWHERE, JAVA: SYSTEM_JAVA_17 }, { jvmDir: emptyJvmDir }), {
+      path: SYSTEM_JAVA_17,
+      source: '$JAVA',
+      major: 17,
+    });
   });
 });

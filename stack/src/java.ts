@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { StackError } from './errors.ts';
 import { stackSettings } from './settings.ts';
 
-export interface JavaRuntime { path: string; major: number; source: string }
+export interface JavaRuntime {
+  path: string;
+  major: number;
+  source: string;
+}
 
 const MIN_MAJOR = 17;
 
@@ -16,9 +20,17 @@ export interface FindJavaOptions {
 }
 
 /** Runs `java -version`; a bare `java` is looked up on `env.PATH`. Undefined when it does not run or says no version. */
-export function javaMajor(javaPath: string, env: Readonly<Record<string, string | undefined>> = stackSettings().env): number | undefined {
+export function javaMajor(
+  javaPath: string,
+  env: Readonly<Record<string, string | undefined>> = stackSettings().env,
+): number | undefined {
   // `java -version` prints to stderr.
-  const result = spawnSync(javaPath, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env, timeout: 15_000 });
+  const result = spawnSync(javaPath, ['-version'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+    timeout: 15_000,
+  });
   if (result.error || result.status !== 0) return undefined;
   return parseMajor(`${result.stderr}${result.stdout}`);
 }
@@ -31,7 +43,10 @@ export function parseMajor(text: string): number | undefined {
   return first === 1 ? Number(match[2]) : first;
 }
 
-export function findJava(env: Readonly<Record<string, string | undefined>> = stackSettings().env, options: FindJavaOptions = {}): JavaRuntime {
+export function findJava(
+  env: Readonly<Record<string, string | undefined>> = stackSettings().env,
+  options: FindJavaOptions = {},
+): JavaRuntime {
   const jvmDir = options.jvmDir ?? '/usr/lib/jvm';
   const candidates: Array<{ path: string; source: string }> = [];
   if (env.JAVA) candidates.push({ path: env.JAVA, source: '$JAVA' });
@@ -46,7 +61,9 @@ export function findJava(env: Readonly<Record<string, string | undefined>> = sta
   const tried: string[] = [];
   for (const candidate of candidates) {
     const major = javaMajor(candidate.path, env);
-    tried.push(`${candidate.path} (${candidate.source}): ${major === undefined ? 'not runnable' : `Java ${major}, too old`}`);
+    tried.push(
+      `${candidate.path} (${candidate.source}): ${major === undefined ? 'not runnable' : `Java ${major}, too old`}`,
+    );
     if (major !== undefined && major >= MIN_MAJOR) return { ...candidate, major };
   }
   throw new StackError(

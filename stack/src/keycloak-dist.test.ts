@@ -38,12 +38,18 @@ async function closedPort(): Promise<number> {
 }
 
 before(async () => {
-  server = createServer((request, response) => { requested.push(request.url ?? ''); handler(request, response); });
+  server = createServer((request, response) => {
+    requested.push(request.url ?? '');
+    handler(request, response);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   repo = `http://127.0.0.1:${(server.address() as AddressInfo).port}/maven2`;
 });
-after(() => { server.closeAllConnections(); server.close(); });
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
 
 beforeEach(() => {
   cache = mkdtempSync(join(tmpdir(), 'keycloak-dist-test-'));
@@ -56,7 +62,9 @@ afterEach(() => {
 
 /** Files left in the per-version cache directory and the archive directory after a failed fetch. */
 function cacheFiles(): string[] {
-  return [join(cache, `keycloak-${pins.keycloak}`), join(cache, 'archives')].flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []));
+  return [join(cache, `keycloak-${pins.keycloak}`), join(cache, 'archives')].flatMap((dir) =>
+    existsSync(dir) ? readdirSync(dir) : [],
+  );
 }
 
 describe('loadStackSettings', () => {
@@ -66,11 +74,18 @@ describe('loadStackSettings', () => {
   });
 
   it('takes SANDBOX_MAVEN_REPO without its trailing slash', () => {
-    assert.equal(loadStackSettings({ SANDBOX_MAVEN_REPO: 'https://mirror.example/maven2/' }).mavenRepo, 'https://mirror.example/maven2');
+    assert.equal(
+      loadStackSettings({ SANDBOX_MAVEN_REPO: 'https://mirror.example/maven2/' }).mavenRepo,
+      'https://mirror.example/maven2',
+    );
   });
 
   it('rejects a bad value naming the variable', () => {
-    assert.throws(() => loadStackSettings({ STACK_READY_TIMEOUT_S: 'soon' }), (error: unknown) => error instanceof StackError && error.code === 'bad_config' && /STACK_READY_TIMEOUT_S/.test(error.message));
+    assert.throws(
+      () => loadStackSettings({ STACK_READY_TIMEOUT_S: 'soon' }),
+      (error: unknown) =>
+        error instanceof StackError && error.code === 'bad_config' && /STACK_READY_TIMEOUT_S/.test(error.message),
+    );
     assert.throws(() => loadStackSettings({ SANDBOX_FETCH_VIA: 'ftp' }), /SANDBOX_FETCH_VIA/);
     assert.throws(() => loadStackSettings({ SANDBOX_MAVEN_REPO: 'repo.example' }), /SANDBOX_MAVEN_REPO/);
   });
@@ -86,23 +101,34 @@ describe('loadStackSettings', () => {
 
 describe('distributionUrl', () => {
   it('builds the artifact URL under the configured repository', () => {
-    assert.equal(distributionUrl('26.0.0', settings), `${repo}/org/keycloak/keycloak-quarkus-dist/26.0.0/keycloak-quarkus-dist-26.0.0.tar.gz`);
+    assert.equal(
+      distributionUrl('26.0.0', settings),
+      `${repo}/org/keycloak/keycloak-quarkus-dist/26.0.0/keycloak-quarkus-dist-26.0.0.tar.gz`,
+    );
   });
 });
 
 describe('ensureKeycloakDist', () => {
   it('throws download_failed naming the URL when the repository answers 404', async () => {
-    handler = (_request, response) => { response.writeHead(404).end('Not Found'); };
+    handler = (_request, response) => {
+      response.writeHead(404).end('Not Found');
+    };
     const lines: string[] = [];
-    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, (line) => lines.push(line), settings), (error: unknown) => {
-      assert.ok(error instanceof StackError);
-      assert.equal(error.code, 'download_failed');
-      assert.equal(error.message, `Downloading Keycloak ${pins.keycloak} failed: HTTP 404 from ${repo}${ARTIFACT_PATH.slice('/maven2'.length)}`);
-      assert.ok(error.fix.includes(`${repo}/org/keycloak/keycloak-quarkus-dist/${pins.keycloak}/`), error.fix);
-      assert.match(error.fix, /keycloak\/version\.json/);
-      assert.match(error.fix, /SANDBOX_MAVEN_REPO/);
-      return true;
-    });
+    await assert.rejects(
+      ensureKeycloakDist(DUMMY_JAVA, (line) => lines.push(line), settings),
+      (error: unknown) => {
+        assert.ok(error instanceof StackError);
+        assert.equal(error.code, 'download_failed');
+        assert.equal(
+          error.message,
+          `Downloading Keycloak ${pins.keycloak} failed: HTTP 404 from ${repo}${ARTIFACT_PATH.slice('/maven2'.length)}`,
+        );
+        assert.ok(error.fix.includes(`${repo}/org/keycloak/keycloak-quarkus-dist/${pins.keycloak}/`), error.fix);
+        assert.match(error.fix, /keycloak\/version\.json/);
+        assert.match(error.fix, /SANDBOX_MAVEN_REPO/);
+        return true;
+      },
+    );
     assert.deepEqual(requested, [ARTIFACT_PATH]);
     assert.ok(lines.includes(`downloading ${repo}${ARTIFACT_PATH.slice('/maven2'.length)}`), lines.join('\n'));
     assert.deepEqual(cacheFiles(), []);
@@ -110,16 +136,26 @@ describe('ensureKeycloakDist', () => {
 
   it('throws download_failed with the reason when the connection is refused', async () => {
     const refused = `http://127.0.0.1:${await closedPort()}/maven2`;
-    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, () => {}, loadStackSettings({ SANDBOX_MAVEN_REPO: refused, SANDBOX_CACHE_DIR: cache, SANDBOX_FETCH_VIA: 'https' })), (error: unknown) => {
-      assert.ok(error instanceof StackError);
-      assert.equal(error.code, 'download_failed');
-      assert.ok(error.message.startsWith(`Could not download Keycloak ${pins.keycloak} from ${refused}/org/keycloak/`), error.message);
-      assert.match(error.message, /ECONNREFUSED/);
-      assert.ok(error.fix.includes(`check network access to ${refused}`), error.fix);
-      assert.match(error.fix, /SANDBOX_MAVEN_REPO/);
-      assert.ok(error.cause instanceof Error);
-      return true;
-    });
+    await assert.rejects(
+      ensureKeycloakDist(
+        DUMMY_JAVA,
+        () => {},
+        loadStackSettings({ SANDBOX_MAVEN_REPO: refused, SANDBOX_CACHE_DIR: cache, SANDBOX_FETCH_VIA: 'https' }),
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof StackError);
+        assert.equal(error.code, 'download_failed');
+        assert.ok(
+          error.message.startsWith(`Could not download Keycloak ${pins.keycloak} from ${refused}/org/keycloak/`),
+          error.message,
+        );
+        assert.match(error.message, /ECONNREFUSED/);
+        assert.ok(error.fix.includes(`check network access to ${refused}`), error.fix);
+        assert.match(error.fix, /SANDBOX_MAVEN_REPO/);
+        assert.ok(error.cause instanceof Error);
+        return true;
+      },
+    );
   });
 
   it('throws download_failed when the download breaks off mid-body', async () => {
@@ -127,26 +163,37 @@ describe('ensureKeycloakDist', () => {
       response.writeHead(200, { 'content-length': '1000000' });
       response.write(Buffer.alloc(1000), () => response.destroy());
     };
-    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, () => {}, settings), (error: unknown) => {
-      assert.ok(error instanceof StackError);
-      assert.equal(error.code, 'download_failed');
-      assert.match(error.message, /broke off/);
-      assert.match(error.fix, /^retry/);
-      return true;
-    });
+    await assert.rejects(
+      ensureKeycloakDist(DUMMY_JAVA, () => {}, settings),
+      (error: unknown) => {
+        assert.ok(error instanceof StackError);
+        assert.equal(error.code, 'download_failed');
+        assert.match(error.message, /broke off/);
+        assert.match(error.fix, /^retry/);
+        return true;
+      },
+    );
     assert.deepEqual(cacheFiles(), []);
   });
 
   it('throws checksum_mismatch and deletes the archive when its SHA-1 is not the pinned one', async () => {
-    handler = (_request, response) => { response.writeHead(200, { 'content-type': 'application/gzip' }).end('not a keycloak archive'); };
-    await assert.rejects(ensureKeycloakDist(DUMMY_JAVA, () => {}, settings), (error: unknown) => {
-      assert.ok(error instanceof StackError);
-      assert.equal(error.code, 'checksum_mismatch');
-      // SHA-1 of the 22 bytes the server sent.
-      assert.equal(error.message, `Keycloak archive SHA-1 is 0361f2aa9dbc4deb575f7083073f2d06a1828e93, expected ${pins.sha1}`);
-      assert.match(error.fix, /delete the cache directory and retry/);
-      return true;
-    });
+    handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/gzip' }).end('not a keycloak archive');
+    };
+    await assert.rejects(
+      ensureKeycloakDist(DUMMY_JAVA, () => {}, settings),
+      (error: unknown) => {
+        assert.ok(error instanceof StackError);
+        assert.equal(error.code, 'checksum_mismatch');
+        // SHA-1 of the 22 bytes the server sent.
+        assert.equal(
+          error.message,
+          `Keycloak archive SHA-1 is 0361f2aa9dbc4deb575f7083073f2d06a1828e93, expected ${pins.sha1}`,
+        );
+        assert.match(error.fix, /delete the cache directory and retry/);
+        return true;
+      },
+    );
     assert.deepEqual(requested, [ARTIFACT_PATH]);
     assert.deepEqual(cacheFiles(), [], 'the corrupt archive must not stay in the cache');
   });

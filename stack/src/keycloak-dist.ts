@@ -17,7 +17,12 @@ export { MAVEN_CENTRAL };
 /** Options baked into the cached build so every run can `start --optimized` (no 35 s re-augmentation per run). */
 export const KEYCLOAK_BUILD_OPTIONS = ['--db=dev-mem', '--health-enabled=true', '--cache=local'];
 
-export interface KeycloakDist { home: string; version: string; fetchedNow: boolean; via?: string }
+export interface KeycloakDist {
+  home: string;
+  version: string;
+  fetchedNow: boolean;
+  via?: string;
+}
 
 type Log = (line: string) => void;
 
@@ -33,7 +38,17 @@ function hasCommand(name: string): boolean {
 
 async function downloadViaMaven(version: string, dir: string): Promise<string | undefined> {
   if (!hasCommand('mvn')) return undefined;
-  const result = spawnSync('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=org.keycloak:keycloak-quarkus-dist:${version}:tar.gz`, `-DoutputDirectory=${dir}`], { encoding: 'utf8' });
+  const result = spawnSync(
+    'mvn',
+    [
+      '-q',
+      '-B',
+      'dependency:copy',
+      `-Dartifact=org.keycloak:keycloak-quarkus-dist:${version}:tar.gz`,
+      `-DoutputDirectory=${dir}`,
+    ],
+    { encoding: 'utf8' },
+  );
   const file = join(dir, `keycloak-quarkus-dist-${version}.tar.gz`);
   return result.status === 0 && existsSync(file) ? file : undefined;
 }
@@ -53,16 +68,30 @@ async function downloadViaHttps(version: string, dir: string, log: Log, settings
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(10 * 60_000) });
   } catch (cause) {
-    throw new StackError('download_failed', `Could not download Keycloak ${version} from ${url}: ${fetchFailure(cause)}`, `check network access to ${repo} (or a proxy), or set SANDBOX_MAVEN_REPO to a Maven mirror you can reach; with mvn on PATH, its configured repositories are tried first`, { cause });
+    throw new StackError(
+      'download_failed',
+      `Could not download Keycloak ${version} from ${url}: ${fetchFailure(cause)}`,
+      `check network access to ${repo} (or a proxy), or set SANDBOX_MAVEN_REPO to a Maven mirror you can reach; with mvn on PATH, its configured repositories are tried first`,
+      { cause },
+    );
   }
   if (!response.ok) {
-    throw new StackError('download_failed', `Downloading Keycloak ${version} failed: HTTP ${response.status} from ${url}`, `check that ${repo}/${GROUP_PATH}/${version}/ exists (keycloak/version.json pins ${version}); if you use a mirror, check SANDBOX_MAVEN_REPO`);
+    throw new StackError(
+      'download_failed',
+      `Downloading Keycloak ${version} failed: HTTP ${response.status} from ${url}`,
+      `check that ${repo}/${GROUP_PATH}/${version}/ exists (keycloak/version.json pins ${version}); if you use a mirror, check SANDBOX_MAVEN_REPO`,
+    );
   }
   let body: ArrayBuffer;
   try {
     body = await response.arrayBuffer();
   } catch (cause) {
-    throw new StackError('download_failed', `Downloading Keycloak ${version} from ${url} broke off: ${fetchFailure(cause)}`, `retry; if it keeps failing, check network access to ${repo} (or a proxy), or set SANDBOX_MAVEN_REPO to a Maven mirror you can reach`, { cause });
+    throw new StackError(
+      'download_failed',
+      `Downloading Keycloak ${version} from ${url} broke off: ${fetchFailure(cause)}`,
+      `retry; if it keeps failing, check network access to ${repo} (or a proxy), or set SANDBOX_MAVEN_REPO to a Maven mirror you can reach`,
+      { cause },
+    );
   }
   const file = join(dir, `keycloak-quarkus-dist-${version}.tar.gz`);
   await writeFile(file, Buffer.from(body));
@@ -75,7 +104,10 @@ export function archivePath(version = pins.keycloak, settings: StackSettings = s
 }
 
 /** Fetches the pinned distribution archive into the cache once, SHA-1 checked; a corrupt download never stays. */
-export async function ensureKeycloakArchive(log: Log = () => {}, settings: StackSettings = stackSettings()): Promise<{ file: string; via?: string }> {
+export async function ensureKeycloakArchive(
+  log: Log = () => {},
+  settings: StackSettings = stackSettings(),
+): Promise<{ file: string; via?: string }> {
   const version = pins.keycloak;
   const file = archivePath(version, settings);
   if (existsSync(file) && (await sha1(file)) === pins.sha1) return { file };
@@ -87,10 +119,17 @@ export async function ensureKeycloakArchive(log: Log = () => {}, settings: Stack
     // SANDBOX_FETCH_VIA=https skips Maven (for machines whose Maven has no route to Central, and to test the fallback).
     let via = 'maven';
     let archive = settings.fetchVia === 'https' ? undefined : await downloadViaMaven(version, partial);
-    if (!archive) { via = 'https'; archive = await downloadViaHttps(version, partial, log, settings); }
+    if (!archive) {
+      via = 'https';
+      archive = await downloadViaHttps(version, partial, log, settings);
+    }
     const actual = await sha1(archive);
     if (actual !== pins.sha1) {
-      throw new StackError('checksum_mismatch', `Keycloak archive SHA-1 is ${actual}, expected ${pins.sha1}`, 'the download is corrupt or the pin is wrong: delete the cache directory and retry, or fix keycloak/version.json');
+      throw new StackError(
+        'checksum_mismatch',
+        `Keycloak archive SHA-1 is ${actual}, expected ${pins.sha1}`,
+        'the download is corrupt or the pin is wrong: delete the cache directory and retry, or fix keycloak/version.json',
+      );
     }
     log(`verified SHA-1 ${actual}`);
     renameSync(archive, file);
@@ -101,7 +140,11 @@ export async function ensureKeycloakArchive(log: Log = () => {}, settings: Stack
 }
 
 /** Returns the path of a verified, unpacked, pre-built Keycloak home for the pinned version. */
-export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {}, settings: StackSettings = stackSettings()): Promise<KeycloakDist> {
+export async function ensureKeycloakDist(
+  java: JavaRuntime,
+  log: Log = () => {},
+  settings: StackSettings = stackSettings(),
+): Promise<KeycloakDist> {
   const version = pins.keycloak;
   const root = join(settings.cacheDir, `keycloak-${version}`);
   const home = join(root, `keycloak-${version}`);
@@ -113,12 +156,26 @@ export async function ensureKeycloakDist(java: JavaRuntime, log: Log = () => {},
   mkdirSync(root, { recursive: true });
   log(`unpacking ${archive}`);
   const untar = spawnSync('tar', ['xzf', archive, '-C', root], { encoding: 'utf8' });
-  if (untar.status !== 0) throw new StackError('download_failed', `Unpacking ${archive} failed: ${untar.stderr}`, 'check free disk space in the cache directory');
+  if (untar.status !== 0)
+    throw new StackError(
+      'download_failed',
+      `Unpacking ${archive} failed: ${untar.stderr}`,
+      'check free disk space in the cache directory',
+    );
 
-  log(`pre-building Keycloak (${KEYCLOAK_BUILD_OPTIONS.join(' ')}) with Java ${java.major}; about 30-60 s, once per version`);
-  const build = spawnSync(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], { encoding: 'utf8', env: { ...settings.env, JAVA: java.path } });
+  log(
+    `pre-building Keycloak (${KEYCLOAK_BUILD_OPTIONS.join(' ')}) with Java ${java.major}; about 30-60 s, once per version`,
+  );
+  const build = spawnSync(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], {
+    encoding: 'utf8',
+    env: { ...settings.env, JAVA: java.path },
+  });
   if (build.status !== 0) {
-    throw new StackError('service_failed', `kc.sh build failed:\n${build.stdout.slice(-2000)}${build.stderr.slice(-2000)}`, `delete ${root} and retry; if it persists, try another JDK via JAVA_HOME`);
+    throw new StackError(
+      'service_failed',
+      `kc.sh build failed:\n${build.stdout.slice(-2000)}${build.stderr.slice(-2000)}`,
+      `delete ${root} and retry; if it persists, try another JDK via JAVA_HOME`,
+    );
   }
   writeFileSync(marker, `${new Date().toISOString()} via ${via}\n`);
   return { home, version, fetchedNow: true, via };

@@ -23,8 +23,12 @@ async function freePort(): Promise<number> {
 }
 
 let held: { server: Server; port: number };
-before(async () => { held = await holdPort(); });
-after(() => { held.server.close(); });
+before(async () => {
+  held = await holdPort();
+});
+after(() => {
+  held.server.close();
+});
 
 describe('isPortFree', () => {
   it('returns false for a port another listener holds', async () => {
@@ -39,14 +43,17 @@ describe('isPortFree', () => {
 describe('assertPortsFree', () => {
   it('throws port_taken naming the port and the service, with a fix', async () => {
     const free = await freePort();
-    await assert.rejects(assertPortsFree({ keycloak: free, 'stock API': held.port }, 'stop the other run'), (error: unknown) => {
-      assert.ok(error instanceof StackError);
-      assert.equal(error.code, 'port_taken');
-      assert.equal(error.message, `Port ${held.port} (stock API) is already in use on 127.0.0.1`);
-      assert.match(error.fix, /^stop the other run, /);
-      assert.ok(error.fix.includes(`ss -ltnp 'sport = :${held.port}'`), error.fix);
-      return true;
-    });
+    await assert.rejects(
+      assertPortsFree({ keycloak: free, 'stock API': held.port }, 'stop the other run'),
+      (error: unknown) => {
+        assert.ok(error instanceof StackError);
+        assert.equal(error.code, 'port_taken');
+        assert.equal(error.message, `Port ${held.port} (stock API) is already in use on 127.0.0.1`);
+        assert.match(error.fix, /^stop the other run, /);
+        assert.ok(error.fix.includes(`ss -ltnp 'sport = :${held.port}'`), error.fix);
+        return true;
+      },
+    );
   });
 
   it('resolves when every port is free', async () => {

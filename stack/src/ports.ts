@@ -13,7 +13,11 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function assertPortsFree(ports: Record<string, number>, hint: string): Promise<void> {
   for (const [name, port] of Object.entries(ports)) {
     if (!(await isPortFree(port))) {
-      throw new StackError('port_taken', `Port ${port} (${name}) is already in use on 127.0.0.1`, `${hint}, or find the process with: ss -ltnp 'sport = :${port}'`);
+      throw new StackError(
+        'port_taken',
+        `Port ${port} (${name}) is already in use on 127.0.0.1`,
+        `${hint}, or find the process with: ss -ltnp 'sport = :${port}'`,
+      );
     }
   }
 }

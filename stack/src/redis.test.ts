@@ -9,9 +9,15 @@ import { pingRedis } from './redis.ts';
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
-    socket.setTimeout(500, () => { socket.destroy(); resolve(false); });
+    socket.setTimeout(500, () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
   });
 }
 
@@ -39,7 +45,9 @@ describe('pingRedis', () => {
   });
 
   it('returns false when the server answers something other than +PONG', async () => {
-    const { server, port } = await listen((socket) => { socket.once('data', () => socket.end('-NOAUTH Authentication required.\r\n')); });
+    const { server, port } = await listen((socket) => {
+      socket.once('data', () => socket.end('-NOAUTH Authentication required.\r\n'));
+    });
     try {
       assert.equal(await pingRedis(port), false);
     } finally {
@@ -49,7 +57,9 @@ describe('pingRedis', () => {
 
   it('returns false after timeoutMs when the server never answers', async () => {
     const sockets: Socket[] = [];
-    const { server, port } = await listen((socket) => { sockets.push(socket); });
+    const { server, port } = await listen((socket) => {
+      sockets.push(socket);
+    });
     try {
       assert.equal(await pingRedis(port, '127.0.0.1', 100), false);
     } finally {

@@ -8,15 +8,23 @@ import { StackError } from './errors.ts';
 export const MAVEN_CENTRAL = 'https://repo1.maven.org/maven2';
 
 const optional = (schema: z.ZodType) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
-const httpUrl = (name: string) => z.string().refine((value) => /^https?:\/\/[^/]/.test(value), `"${name}" must be an http(s) URL`);
+const httpUrl = (name: string) =>
+  z.string().refine((value) => /^https?:\/\/[^/]/.test(value), `"${name}" must be an http(s) URL`);
 
 const EnvSchema = z.object({
   SANDBOX_CACHE_DIR: optional(z.string()),
   XDG_CACHE_HOME: optional(z.string()),
   SANDBOX_MAVEN_REPO: optional(httpUrl('SANDBOX_MAVEN_REPO')),
   SANDBOX_FETCH_VIA: optional(z.enum(['maven', 'https'], { error: '"SANDBOX_FETCH_VIA" must be maven or https' })),
-  STACK_READY_TIMEOUT_S: optional(z.coerce.number({ error: '"STACK_READY_TIMEOUT_S" must be a number of seconds' }).int().positive('"STACK_READY_TIMEOUT_S" must be positive')),
-  STACK_PROVIDER: optional(z.enum(['auto', 'native', 'compose'], { error: '"STACK_PROVIDER" must be auto, native or compose' })),
+  STACK_READY_TIMEOUT_S: optional(
+    z.coerce
+      .number({ error: '"STACK_READY_TIMEOUT_S" must be a number of seconds' })
+      .int()
+      .positive('"STACK_READY_TIMEOUT_S" must be positive'),
+  ),
+  STACK_PROVIDER: optional(
+    z.enum(['auto', 'native', 'compose'], { error: '"STACK_PROVIDER" must be auto, native or compose' }),
+  ),
   NODE_EXTRA_CA_CERTS: optional(z.string()),
 });
 
@@ -38,11 +46,28 @@ export interface StackSettings {
 export function loadStackSettings(env: Readonly<Record<string, string | undefined>>): StackSettings {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new StackError('bad_config', `Invalid launcher setting: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`, 'fix or unset the variable named above (see README "Troubleshooting")');
+    throw new StackError(
+      'bad_config',
+      `Invalid launcher setting: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
+      'fix or unset the variable named above (see README "Troubleshooting")',
+    );
   }
-  const v = parsed.data as { SANDBOX_CACHE_DIR?: string; XDG_CACHE_HOME?: string; SANDBOX_MAVEN_REPO?: string; SANDBOX_FETCH_VIA?: 'maven' | 'https'; STACK_READY_TIMEOUT_S?: number; STACK_PROVIDER?: 'auto' | 'native' | 'compose'; NODE_EXTRA_CA_CERTS?: string };
+  const v = parsed.data as {
+    SANDBOX_CACHE_DIR?: string;
+    XDG_CACHE_HOME?: string;
+    SANDBOX_MAVEN_REPO?: string;
+    SANDBOX_FETCH_VIA?: 'maven' | 'https';
+    STACK_READY_TIMEOUT_S?: number;
+    STACK_PROVIDER?: 'auto' | 'native' | 'compose';
+    NODE_EXTRA_CA_CERTS?: string;
+  };
   return Object.freeze({
-    cacheDir: resolve(v.SANDBOX_CACHE_DIR ?? (v.XDG_CACHE_HOME ? join(v.XDG_CACHE_HOME, 'mcp-keycloak-sandbox') : join(homedir(), '.cache', 'mcp-keycloak-sandbox'))),
+    cacheDir: resolve(
+      v.SANDBOX_CACHE_DIR ??
+        (v.XDG_CACHE_HOME
+          ? join(v.XDG_CACHE_HOME, 'mcp-keycloak-sandbox')
+          : join(homedir(), '.cache', 'mcp-keycloak-sandbox')),
+    ),
     mavenRepo: (v.SANDBOX_MAVEN_REPO ?? MAVEN_CENTRAL).replace(/\/+$/, ''),
     fetchVia: v.SANDBOX_FETCH_VIA ?? 'maven',
     readyTimeoutMs: (v.STACK_READY_TIMEOUT_S ?? 240) * 1000,

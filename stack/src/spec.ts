@@ -21,24 +21,44 @@ export interface StackSpec {
   exchangedTokenLifespan?: number;
 }
 
-export const DEFAULT_PORTS: StackPorts = Object.freeze({ keycloak: 8080, keycloakManagement: 9000, mcp: 3000, stockApi: 4000, redis: 6379 });
+export const DEFAULT_PORTS: StackPorts = Object.freeze({
+  keycloak: 8080,
+  keycloakManagement: 9000,
+  mcp: 3000,
+  stockApi: 4000,
+  redis: 6379,
+});
 
 /**
  * e2e runs use their own ports so `make e2e` works while `make up` is running, and their own redis-server, which the
  * fault suite stops and restarts.
  */
-export const E2E_PORTS: StackPorts = Object.freeze({ keycloak: 18080, keycloakManagement: 19000, mcp: 13000, stockApi: 14000, redis: 16379 });
+export const E2E_PORTS: StackPorts = Object.freeze({
+  keycloak: 18080,
+  keycloakManagement: 19000,
+  mcp: 13000,
+  stockApi: 14000,
+  redis: 16379,
+});
 
 export function offsetPorts(ports: StackPorts, offset: number): StackPorts {
   return Object.freeze({
-    keycloak: ports.keycloak + offset, keycloakManagement: ports.keycloakManagement + offset, mcp: ports.mcp + offset,
-    stockApi: ports.stockApi + offset, redis: ports.redis + offset,
+    keycloak: ports.keycloak + offset,
+    keycloakManagement: ports.keycloakManagement + offset,
+    mcp: ports.mcp + offset,
+    stockApi: ports.stockApi + offset,
+    redis: ports.redis + offset,
   });
 }
 
 export const REALM = 'sandbox';
 export const SANDBOX_USERS = Object.freeze([
-  { username: 'alice', password: 'alice-sandbox', roles: ['viewer', 'trader'], can: 'read quotes, read her portfolio, place orders' },
+  {
+    username: 'alice',
+    password: 'alice-sandbox',
+    roles: ['viewer', 'trader'],
+    can: 'read quotes, read her portfolio, place orders',
+  },
   { username: 'bob', password: 'bob-sandbox', roles: ['viewer'], can: 'read quotes and his portfolio; never trade' },
 ]);
 export const ADMIN = Object.freeze({ username: 'admin', password: 'admin' });

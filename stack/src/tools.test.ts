@@ -14,7 +14,9 @@ describe('tool checks', () => {
       assert.equal(lines.length, 2);
       assert.match(lines[0] ?? '', /^wrk is not installed \(.*bench.*\): install it with `apt-get install wrk`/);
       assert.match(lines[1] ?? '', /^debootstrap is not installed .*`apt-get install debootstrap`/);
-    } finally { rmSync(empty, { recursive: true }); }
+    } finally {
+      rmSync(empty, { recursive: true });
+    }
   });
 
   it('finds a program on the given PATH, and checks a path given instead of a name', () => {
@@ -26,12 +28,28 @@ describe('tool checks', () => {
       assert.deepEqual(missingTools(['wrk'], dir), []);
       assert.equal(hasProgram(program), true);
       assert.equal(hasProgram(join(dir, 'chromium')), false);
-      assert.match(missingTools([['chromium', join(dir, 'chromium')]], dir)[0] ?? '', /^chromium \(.*\/chromium\) is not installed .*CHROMIUM_PATH/);
-    } finally { rmSync(dir, { recursive: true }); }
+      assert.match(
+        missingTools([['chromium', join(dir, 'chromium')]], dir)[0] ?? '',
+        /^chromium \(.*\/chromium\) is not installed .*CHROMIUM_PATH/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('throws a missing_tool error listing every missing tool', () => {
-    assert.throws(() => requireTools([['wrk', '/nonexistent/wrk'], ['docker', '/nonexistent/docker']]), (error: unknown) =>
-      error instanceof StackError && error.code === 'missing_tool' && /wrk/.test(error.message) && /docker/.test(error.message) && /install-docker\.sh/.test(error.message));
+    assert.throws(
+      () =>
+        requireTools([
+          ['wrk', '/nonexistent/wrk'],
+          ['docker', '/nonexistent/docker'],
+        ]),
+      (error: unknown) =>
+        error instanceof StackError &&
+        error.code === 'missing_tool' &&
+        /wrk/.test(error.message) &&
+        /docker/.test(error.message) &&
+        /install-docker\.sh/.test(error.message),
+    );
   });
 });

@@ -19,14 +19,19 @@ async function listen(target: Server): Promise<number> {
 }
 
 before(async () => {
-  server = createServer((request, response) => { response.writeHead(request.url === '/healthz' ? 200 : 503).end(); });
+  server = createServer((request, response) => {
+    response.writeHead(request.url === '/healthz' ? 200 : 503).end();
+  });
   healthz = `http://127.0.0.1:${await listen(server)}/healthz`;
   const probe = createServer();
   closedUrl = `http://127.0.0.1:${await listen(probe)}/healthz`;
   probe.close();
   await once(probe, 'close');
 });
-after(() => { server.closeAllConnections(); server.close(); });
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
 
 describe('waitForHttp', () => {
   it('resolves with the seconds it waited once the server answers 200', async () => {
@@ -37,11 +42,20 @@ describe('waitForHttp', () => {
 
   it('throws service_failed with the log tail when the process is no longer alive', async () => {
     await assert.rejects(
-      waitForHttp({ url: closedUrl, service: 'keycloak', timeoutMs: 300, isAlive: () => false, logTail: () => 'ERROR: boom\nshutting down' }),
+      waitForHttp({
+        url: closedUrl,
+        service: 'keycloak',
+        timeoutMs: 300,
+        isAlive: () => false,
+        logTail: () => 'ERROR: boom\nshutting down',
+      }),
       (error: unknown) => {
         assert.ok(error instanceof StackError);
         assert.equal(error.code, 'service_failed');
-        assert.equal(error.message, 'keycloak exited before it was ready.\n--- last log lines ---\nERROR: boom\nshutting down');
+        assert.equal(
+          error.message,
+          'keycloak exited before it was ready.\n--- last log lines ---\nERROR: boom\nshutting down',
+        );
         assert.match(error.fix, /read the log above/);
         return true;
       },
@@ -51,7 +65,13 @@ describe('waitForHttp', () => {
   it('throws not_ready naming the URL after timeoutMs when nothing answers', async () => {
     const started = performance.now();
     await assert.rejects(
-      waitForHttp({ url: closedUrl, service: 'mcp-server', timeoutMs: 300, isAlive: () => true, logTail: () => 'still starting' }),
+      waitForHttp({
+        url: closedUrl,
+        service: 'mcp-server',
+        timeoutMs: 300,
+        isAlive: () => true,
+        logTail: () => 'still starting',
+      }),
       (error: unknown) => {
         assert.ok(error instanceof StackError);
         assert.equal(error.code, 'not_ready');

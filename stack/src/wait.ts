@@ -19,12 +19,22 @@ export async function waitForHttp(options: WaitOptions): Promise<number> {
     try {
       const response = await fetch(options.url, { signal: AbortSignal.timeout(2000) });
       if (response.ok) return Math.round(elapsed) / 1000;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (options.isAlive && !options.isAlive()) {
-      throw new StackError('service_failed', `${options.service} exited before it was ready.\n--- last log lines ---\n${options.logTail?.() ?? ''}`, `read the log above; the full log is in the run directory`);
+      throw new StackError(
+        'service_failed',
+        `${options.service} exited before it was ready.\n--- last log lines ---\n${options.logTail?.() ?? ''}`,
+        `read the log above; the full log is in the run directory`,
+      );
     }
     if (elapsed > options.timeoutMs) {
-      throw new StackError('not_ready', `${options.service} was not ready at ${options.url} after ${Math.round(elapsed / 1000)} s.\n--- last log lines ---\n${options.logTail?.() ?? ''}`, 'the machine may be overloaded; retry, or raise the timeout with STACK_READY_TIMEOUT_S');
+      throw new StackError(
+        'not_ready',
+        `${options.service} was not ready at ${options.url} after ${Math.round(elapsed / 1000)} s.\n--- last log lines ---\n${options.logTail?.() ?? ''}`,
+        'the machine may be overloaded; retry, or raise the timeout with STACK_READY_TIMEOUT_S',
+      );
     }
     if (options.progress && elapsed - lastReport >= 5000) {
       lastReport = elapsed;

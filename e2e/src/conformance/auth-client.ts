@@ -14,19 +14,45 @@ class HeadlessProvider {
   private discovery: unknown;
   private readonly stateValue = randomUUID();
   callback: URL | undefined;
-  get redirectUrl() { return REDIRECT; }
-  get clientMetadata() {
-    return { client_name: 'mcp-keycloak-sandbox conformance client', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+  get redirectUrl() {
+    return REDIRECT;
   }
-  state() { return this.stateValue; }
-  clientInformation() { return this.client as never; }
-  saveClientInformation(info: unknown) { this.client = info; }
-  tokens() { return this.saved as never; }
-  saveTokens(tokens: unknown) { this.saved = tokens; }
-  saveCodeVerifier(v: string) { this.verifier = v; }
-  codeVerifier() { return this.verifier; }
-  saveDiscoveryState(s: unknown) { this.discovery = s; }
-  discoveryState() { return this.discovery as never; }
+  get clientMetadata() {
+    return {
+      client_name: 'mcp-keycloak-sandbox conformance client',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  state() {
+    return this.stateValue;
+  }
+  clientInformation() {
+    return this.client as never;
+  }
+  saveClientInformation(info: unknown) {
+    this.client = info;
+  }
+  tokens() {
+    return this.saved as never;
+  }
+  saveTokens(tokens: unknown) {
+    this.saved = tokens;
+  }
+  saveCodeVerifier(v: string) {
+    this.verifier = v;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+  saveDiscoveryState(s: unknown) {
+    this.discovery = s;
+  }
+  discoveryState() {
+    return this.discovery as never;
+  }
   async redirectToAuthorization(url: URL) {
     let next: URL = url;
     for (let hop = 0; hop < 5; hop += 1) {
@@ -41,7 +67,11 @@ class HeadlessProvider {
   }
 }
 
-async function withAuth<T>(provider: HeadlessProvider, transport: StreamableHTTPClientTransport, action: () => Promise<T>): Promise<T> {
+async function withAuth<T>(
+  provider: HeadlessProvider,
+  transport: StreamableHTTPClientTransport,
+  action: () => Promise<T>,
+): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await action();

@@ -10,15 +10,28 @@ import { harnessSettings } from './settings.ts';
 
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-results', 'browser');
 export const CHROMIUM_PATH = harnessSettings.CHROMIUM_PATH;
-/** Flags that work as root on these machines without network beyond loopback (../shared/DESIGN.md). */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+/** Flags that work as root on machines whose network ends at loopback (no background connections, no sandbox). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 export async function launchBrowser(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 
-export interface CallbackServer { redirectUrl: string; next(): Promise<URL>; close(): Promise<void> }
+export interface CallbackServer {
+  redirectUrl: string;
+  next(): Promise<URL>;
+  close(): Promise<void>;
+}
 
 /** A loopback redirect target (RFC 8252): resolves next() with the callback URL Keycloak redirected to. */
 export async function startCallbackServer(): Promise<CallbackServer> {
@@ -26,15 +39,26 @@ export async function startCallbackServer(): Promise<CallbackServer> {
   const queue: URL[] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    if (url.pathname !== '/callback') { res.writeHead(404).end(); return; } // e.g. the browser's /favicon.ico
+    if (url.pathname !== '/callback') {
+      res.writeHead(404).end();
+      return;
+    } // e.g. the browser's /favicon.ico
     res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Signed in. You can close this window.</h1>');
-    if (waiting) { waiting(url); waiting = undefined; } else queue.push(url);
+    if (waiting) {
+      waiting(url);
+      waiting = undefined;
+    } else queue.push(url);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     redirectUrl: `http://127.0.0.1:${port}/callback`,
-    next: () => (queue.length ? Promise.resolve(queue.shift() as URL) : new Promise((resolve) => { waiting = resolve; })),
+    next: () =>
+      queue.length
+        ? Promise.resolve(queue.shift() as URL)
+        : new Promise((resolve) => {
+            waiting = resolve;
+          }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -62,25 +86,57 @@ export class BrowserOAuthProvider {
   private discovery: unknown;
   private readonly stateValue = randomUUID();
 
-  constructor(options: ProviderOptions) { this.options = options; }
-
-  get redirectUrl(): string { return this.options.callback.redirectUrl; }
-  get clientMetadata() {
-    return { client_name: this.options.clientName ?? `e2e ${this.options.label}`, redirect_uris: [this.redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+  constructor(options: ProviderOptions) {
+    this.options = options;
   }
-  state(): string { return this.stateValue; }
-  clientInformation() { return this.client as never; }
-  saveClientInformation(info: { client_id: string }) { this.client = info; this.registeredClientId = info.client_id; }
-  tokens() { return this.savedTokens as never; }
-  saveTokens(tokens: { access_token: string; scope?: string; refresh_token?: string }) { this.savedTokens = tokens; }
-  get accessToken(): string | undefined { return this.savedTokens?.access_token; }
-  saveCodeVerifier(verifier: string) { this.verifier = verifier; }
-  codeVerifier(): string { return this.verifier; }
-  saveDiscoveryState(state: unknown) { this.discovery = state; }
-  discoveryState() { return this.discovery as never; }
+
+  get redirectUrl(): string {
+    return this.options.callback.redirectUrl;
+  }
+  get clientMetadata() {
+    return {
+      client_name: this.options.clientName ?? `e2e ${this.options.label}`,
+      redirect_uris: [this.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  state(): string {
+    return this.stateValue;
+  }
+  clientInformation() {
+    return this.client as never;
+  }
+  saveClientInformation(info: { client_id: string }) {
+    this.client = info;
+    this.registeredClientId = info.client_id;
+  }
+  tokens() {
+    return this.savedTokens as never;
+  }
+  saveTokens(tokens: { access_token: string; scope?: string; refresh_token?: string }) {
+    this.savedTokens = tokens;
+  }
+  get accessToken(): string | undefined {
+    return this.savedTokens?.access_token;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier(): string {
+    return this.verifier;
+  }
+  saveDiscoveryState(state: unknown) {
+    this.discovery = state;
+  }
+  discoveryState() {
+    return this.discovery as never;
+  }
 
   async redirectToAuthorization(url: URL): Promise<void> {
-    if (this.options.firstScope && this.authorizationUrls.length === 0) url.searchParams.set('scope', this.options.firstScope);
+    if (this.options.firstScope && this.authorizationUrls.length === 0)
+      url.searchParams.set('scope', this.options.firstScope);
     this.authorizationUrls.push(new URL(url));
     const { page, user, label } = this.options;
     const password = SANDBOX_USERS.find((u) => u.username === user)?.password ?? '';
@@ -89,8 +145,15 @@ export class BrowserOAuthProvider {
     await page.goto(url.href);
     // Keycloak's login form appears unless the browser already has a session (a step-up re-authorization).
     const loginOrConsentOrDone = await Promise.race([
-      page.locator('#username').waitFor({ timeout: 20_000 }).then(() => 'login' as const),
-      page.locator('[name="accept"], #kc-login[value]').first().waitFor({ timeout: 20_000 }).then(() => 'consent' as const),
+      page
+        .locator('#username')
+        .waitFor({ timeout: 20_000 })
+        .then(() => 'login' as const),
+      page
+        .locator('[name="accept"], #kc-login[value]')
+        .first()
+        .waitFor({ timeout: 20_000 })
+        .then(() => 'consent' as const),
       callback.then(() => 'done' as const),
     ]);
     if (loginOrConsentOrDone === 'login') {
@@ -101,7 +164,11 @@ export class BrowserOAuthProvider {
     }
     if (loginOrConsentOrDone !== 'done') {
       const consentOrDone = await Promise.race([
-        page.locator('[name="accept"]').first().waitFor({ timeout: 20_000 }).then(() => 'consent' as const),
+        page
+          .locator('[name="accept"]')
+          .first()
+          .waitFor({ timeout: 20_000 })
+          .then(() => 'consent' as const),
         callback.then(() => 'done' as const),
       ]);
       if (consentOrDone === 'consent') {
@@ -110,9 +177,13 @@ export class BrowserOAuthProvider {
       }
     }
     this.lastCallback = await callback;
-    if (this.lastCallback.searchParams.get('state') !== this.stateValue) throw new Error('OAuth state mismatch on the loopback callback');
+    if (this.lastCallback.searchParams.get('state') !== this.stateValue)
+      throw new Error('OAuth state mismatch on the loopback callback');
     const error = this.lastCallback.searchParams.get('error');
-    if (error) throw new Error(`authorization failed: ${error} ${this.lastCallback.searchParams.get('error_description') ?? ''}`);
+    if (error)
+      throw new Error(
+        `authorization failed: ${error} ${this.lastCallback.searchParams.get('error_description') ?? ''}`,
+      );
   }
 
   private async shot(name: string): Promise<void> {

@@ -4,7 +4,7 @@
 // (docker compose reads `.env` beside the file, under Testcontainers too).
 import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
-import { DockerComposeEnvironment, Wait } from 'testcontainers';
+import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
 import { composeFile, DEFAULT_PORTS, urlsFor, type ServiceName, type StackPorts, type StackUrls } from '@sandbox/stack';
 
 const SERVICES: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server'];
@@ -32,7 +32,9 @@ export async function startComposeStack(): Promise<ComposeStack> {
   // cleans up itself: stop() here, and removeStaleProjects() before the next run.
   if (spawnSync('docker', ['image', 'inspect', RYUK_IMAGE], { stdio: 'ignore' }).status !== 0) {
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-    notes.push(`Testcontainers' reaper (${RYUK_IMAGE}) is not available here: disabled; stale e2e projects are removed before each run`);
+    notes.push(
+      `Testcontainers' reaper (${RYUK_IMAGE}) is not available here: disabled; stale e2e projects are removed before each run`,
+    );
   }
   removeStaleProjects();
   let environment = new DockerComposeEnvironment(dirname(composeFile), basename(composeFile))
@@ -44,7 +46,7 @@ export async function startComposeStack(): Promise<ComposeStack> {
   // Testcontainers names compose containers "<service>-<index>" once the project prefix is stripped.
   for (const service of SERVICES) environment = environment.withWaitStrategy(`${service}-1`, Wait.forHealthCheck());
 
-  let started;
+  let started: StartedDockerComposeEnvironment;
   try {
     started = await environment.up();
   } catch (error) {
@@ -72,8 +74,13 @@ export async function startComposeStack(): Promise<ComposeStack> {
 
 /** Takes down what an earlier e2e run that died left behind (its ports and the fixed subnet would block this one). */
 export function removeStaleProjects(): string[] {
-  const listed = spawnSync('docker', ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}}'], { encoding: 'utf8' });
+  const listed = spawnSync(
+    'docker',
+    ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}}'],
+    { encoding: 'utf8' },
+  );
   const stale = [...new Set(listed.stdout.split('\n').filter((name) => /^mcp-sandbox-e2e-\d+$/.test(name)))];
-  for (const name of stale) spawnSync('docker', ['compose', '-p', name, 'down', '--volumes', '--timeout', '5'], { stdio: 'ignore' });
+  for (const name of stale)
+    spawnSync('docker', ['compose', '-p', name, 'down', '--volumes', '--timeout', '5'], { stdio: 'ignore' });
   return stale;
 }

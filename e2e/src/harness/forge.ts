@@ -33,7 +33,9 @@ export function recordedTokens(): string[] {
 /** userTokens() from the harness, with access, refresh and ID token recorded. */
 export async function trackedUserTokens(username: 'alice' | 'bob', scope: string): Promise<UserTokens> {
   const tokens = await userTokens(username, scope);
-  recordToken(tokens.accessToken); recordToken(tokens.refreshToken); recordToken(tokens.idToken);
+  recordToken(tokens.accessToken);
+  recordToken(tokens.refreshToken);
+  recordToken(tokens.idToken);
   return tokens;
 }
 
@@ -44,19 +46,35 @@ export async function trackedUserToken(username: 'alice' | 'bob', scope: string)
 // ---- Password grants at any realm -------------------------------------------------------------------------------
 
 /** A password grant at any realm's token endpoint (the client must allow it); the tokens are recorded. */
-export async function passwordGrant(realm: string, clientId: string, username: string, password: string, scope = 'openid'): Promise<{ access_token: string; refresh_token?: string; id_token?: string; scope?: string }> {
+export async function passwordGrant(
+  realm: string,
+  clientId: string,
+  username: string,
+  password: string,
+  scope = 'openid',
+): Promise<{ access_token: string; refresh_token?: string; id_token?: string; scope?: string }> {
   const response = await fetch(`${stack().urls.keycloak}/realms/${realm}/protocol/openid-connect/token`, {
-    method: 'POST', body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username, password, scope }),
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username, password, scope }),
   });
-  if (!response.ok) throw new Error(`password grant at ${realm}/${clientId} failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { access_token: string; refresh_token?: string; id_token?: string; scope?: string };
-  recordToken(body.access_token); recordToken(body.refresh_token); recordToken(body.id_token);
+  if (!response.ok)
+    throw new Error(`password grant at ${realm}/${clientId} failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as {
+    access_token: string;
+    refresh_token?: string;
+    id_token?: string;
+    scope?: string;
+  };
+  recordToken(body.access_token);
+  recordToken(body.refresh_token);
+  recordToken(body.id_token);
   return body;
 }
 
 // ---- Forging ------------------------------------------------------------------------------------------------
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 export interface Forger {
   /** RS256 with a key the realm never published. */
@@ -65,12 +83,21 @@ export interface Forger {
 }
 
 export async function createForger(): Promise<Forger> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true }) as { privateKey: CryptoKey; publicKey: CryptoKey };
+  const { privateKey, publicKey } = (await generateKeyPair('RS256', { extractable: true })) as {
+    privateKey: CryptoKey;
+    publicKey: CryptoKey;
+  };
   return {
     async sign(claims, header = {}) {
-      return recordToken(await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: header.typ ?? 'JWT', ...(header.kid ? { kid: header.kid } : {}) }).sign(privateKey));
+      return recordToken(
+        await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS256', typ: header.typ ?? 'JWT', ...(header.kid ? { kid: header.kid } : {}) })
+          .sign(privateKey),
+      );
     },
-    async publicJwk() { return exportJWK(publicKey) as unknown as Record<string, unknown>; },
+    async publicJwk() {
+      return exportJWK(publicKey) as unknown as Record<string, unknown>;
+    },
   };
 }
 
@@ -78,8 +105,16 @@ export async function createForger(): Promise<Forger> {
 export function plausibleClaims(overrides: JWTPayload = {}): JWTPayload {
   const now = Math.floor(Date.now() / 1000);
   return {
-    iss: stack().urls.issuer, aud: [stack().urls.mcp, 'mcp-server'], sub: randomUUID(), typ: 'Bearer', azp: 'e2e-forger',
-    scope: 'mcp:tools portfolio:read trade:read trade:write', preferred_username: 'alice', iat: now, exp: now + 300, jti: randomUUID(),
+    iss: stack().urls.issuer,
+    aud: [stack().urls.mcp, 'mcp-server'],
+    sub: randomUUID(),
+    typ: 'Bearer',
+    azp: 'e2e-forger',
+    scope: 'mcp:tools portfolio:read trade:read trade:write',
+    preferred_username: 'alice',
+    iat: now,
+    exp: now + 300,
+    jti: randomUUID(),
     ...overrides,
   };
 }
@@ -99,8 +134,12 @@ export async function realmJwks(): Promise<Array<Record<string, string>>> {
 export async function hmacWithRealmPublicKey(claims: JWTPayload): Promise<string> {
   const rsa = (await realmJwks()).find((k) => k.kty === 'RSA' && k.use !== 'enc');
   if (!rsa) throw new Error('the realm publishes no RSA signing key');
-  const pem = createPublicKey({ key: rsa as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-  const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: rsa.kid }).sign(new TextEncoder().encode(pem));
+  const pem = createPublicKey({ key: rsa as never, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: rsa.kid })
+    .sign(new TextEncoder().encode(pem));
   return recordToken(token);
 }
 

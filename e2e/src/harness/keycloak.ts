@@ -14,7 +14,12 @@ async function adminToken(): Promise<string> {
   if (admin && admin.keycloak === keycloak && Date.now() < admin.until) return admin.token;
   const response = await fetch(`${keycloak}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: ADMIN.username, password: ADMIN.password }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: ADMIN.username,
+      password: ADMIN.password,
+    }),
   });
   if (!response.ok) throw new Error(`admin login failed: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { access_token: string; expires_in: number };
@@ -26,7 +31,11 @@ async function adminToken(): Promise<string> {
 export async function adminRoot(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${stack().urls.keycloak}/admin/realms${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+    headers: {
+      authorization: `Bearer ${await adminToken()}`,
+      'content-type': 'application/json',
+      ...(init.headers as Record<string, string> | undefined),
+    },
   });
 }
 
@@ -36,34 +45,59 @@ export function adminApi(path: string, init: RequestInit = {}): Promise<Response
 }
 
 /** Creates (once per stack) a public client allowed the password grant, with the same scopes as mcp-cli. */
-export async function ensureHarnessClient(clientId = HARNESS_CLIENT_ID, overrides: Record<string, unknown> = {}): Promise<void> {
+export async function ensureHarnessClient(
+  clientId = HARNESS_CLIENT_ID,
+  overrides: Record<string, unknown> = {},
+): Promise<void> {
   const existing = await adminApi(`/clients?clientId=${encodeURIComponent(clientId)}`);
   if (((await existing.json()) as unknown[]).length > 0) return;
   const response = await adminApi('/clients', {
     method: 'POST',
     body: JSON.stringify({
-      clientId, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false, fullScopeAllowed: false,
-      defaultClientScopes: ['basic', 'profile', 'mcp:tools'], optionalClientScopes: ['portfolio:read', 'trade:read', 'trade:write'],
+      clientId,
+      publicClient: true,
+      directAccessGrantsEnabled: true,
+      standardFlowEnabled: false,
+      fullScopeAllowed: false,
+      defaultClientScopes: ['basic', 'profile', 'mcp:tools'],
+      optionalClientScopes: ['portfolio:read', 'trade:read', 'trade:write'],
       ...overrides,
     }),
   });
-  if (response.status !== 201 && response.status !== 409) throw new Error(`creating ${clientId} failed: ${response.status} ${await response.text()}`);
+  if (response.status !== 201 && response.status !== 409)
+    throw new Error(`creating ${clientId} failed: ${response.status} ${await response.text()}`);
 }
 
 let configuration: Promise<oidc.Configuration> | undefined;
 function harnessConfig(): Promise<oidc.Configuration> {
-  configuration ??= oidc.discovery(new URL(stack().urls.issuer), HARNESS_CLIENT_ID, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+  configuration ??= oidc.discovery(new URL(stack().urls.issuer), HARNESS_CLIENT_ID, undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
   return configuration;
 }
 
-export interface UserTokens { accessToken: string; refreshToken: string | undefined; idToken: string | undefined; scope: string }
+export interface UserTokens {
+  accessToken: string;
+  refreshToken: string | undefined;
+  idToken: string | undefined;
+  scope: string;
+}
 
 export async function userTokens(username: 'alice' | 'bob', scope: string): Promise<UserTokens> {
   await ensureHarnessClient();
   const user = SANDBOX_USERS.find((u) => u.username === username);
   if (!user) throw new Error(`unknown sandbox user ${username}`);
-  const response = await oidc.genericGrantRequest(await harnessConfig(), 'password', { username, password: user.password, scope: `openid ${scope}` });
-  return { accessToken: response.access_token, refreshToken: response.refresh_token, idToken: response.id_token, scope: response.scope ?? '' };
+  const response = await oidc.genericGrantRequest(await harnessConfig(), 'password', {
+    username,
+    password: user.password,
+    scope: `openid ${scope}`,
+  });
+  return {
+    accessToken: response.access_token,
+    refreshToken: response.refresh_token,
+    idToken: response.id_token,
+    scope: response.scope ?? '',
+  };
 }
 
 export async function userToken(username: 'alice' | 'bob', scope: string): Promise<string> {

@@ -5,9 +5,18 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { stack } from './stack.ts';
 
 export type ClientLine = 'v2 @ 2026-07-28' | 'v2 @ 2025-11-25' | 'v2 @ 2025-06-18' | 'v1 @ 2025-11-25';
-export const CLIENT_LINES: readonly ClientLine[] = ['v2 @ 2026-07-28', 'v2 @ 2025-11-25', 'v2 @ 2025-06-18', 'v1 @ 2025-11-25'];
+export const CLIENT_LINES: readonly ClientLine[] = [
+  'v2 @ 2026-07-28',
+  'v2 @ 2025-11-25',
+  'v2 @ 2025-06-18',
+  'v1 @ 2025-11-25',
+];
 
-export interface ToolCallResult { content: Array<{ type: string; text?: string }>; structuredContent?: Record<string, unknown>; isError?: boolean }
+export interface ToolCallResult {
+  content: Array<{ type: string; text?: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
 
 export interface ConnectedClient {
   line: ClientLine;
@@ -33,9 +42,10 @@ export async function connect(line: ClientLine, token: string): Promise<Connecte
       close: () => client.close(),
     };
   }
-  const options = line === 'v2 @ 2026-07-28'
-    ? { versionNegotiation: { mode: { pin: '2026-07-28' } } }
-    : { supportedProtocolVersions: [line === 'v2 @ 2025-11-25' ? '2025-11-25' : '2025-06-18'] };
+  const options =
+    line === 'v2 @ 2026-07-28'
+      ? { versionNegotiation: { mode: { pin: '2026-07-28' } } }
+      : { supportedProtocolVersions: [line === 'v2 @ 2025-11-25' ? '2025-11-25' : '2025-06-18'] };
   const client = new ClientV2(info, options as never);
   let lastVersion: string | undefined;
   const transport = new TransportV2(url, {
@@ -59,7 +69,12 @@ export async function connect(line: ClientLine, token: string): Promise<Connecte
 export async function rawPost(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(stack().urls.mcp, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
@@ -68,6 +83,22 @@ export function toolCall(name: string, args: Record<string, unknown> = {}, id = 
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
 }
 
-export async function metrics(): Promise<Record<string, number>> {
-  return (await (await fetch(`${stack().urls.mcpOrigin}/metrics`)).json()) as Record<string, number>;
+/** The MCP server's GET /metrics counters (server/src/metrics.ts) and its cache skew. */
+export type ServerMetrics = Record<
+  | 'exchanges'
+  | 'exchangeErrors'
+  | 'cacheHits'
+  | 'cacheMisses'
+  | 'singleFlightJoins'
+  | 'redisErrors'
+  | 'toolCalls'
+  | 'fastPathCalls'
+  | 'toolErrors'
+  | 'downstreamCalls'
+  | 'cacheSkewSeconds',
+  number
+>;
+
+export async function metrics(): Promise<ServerMetrics> {
+  return (await (await fetch(`${stack().urls.mcpOrigin}/metrics`)).json()) as ServerMetrics;
 }

@@ -11,7 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pingRedis as pingRedisAt, readState, runDir, type ServiceName } from '@sandbox/stack';
 import { stack } from './stack.ts';
 
-function stateFile(): string { return join(runDir(stack().name), 'state.json'); }
+function stateFile(): string {
+  return join(runDir(stack().name), 'state.json');
+}
 
 function readStateFile() {
   return readState(stack().name);
@@ -34,7 +36,10 @@ export function canControl(): boolean {
 
 function docker(args: string[], what: string): string {
   const result = spawnSync('docker', args, { encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`${what}: docker ${args.join(' ')} exited ${result.status}: ${(result.stderr || String(result.error)).trim()}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${what}: docker ${args.join(' ')} exited ${result.status}: ${(result.stderr || String(result.error)).trim()}`,
+    );
   return result.stdout;
 }
 
@@ -42,7 +47,20 @@ function docker(args: string[], what: string): string {
 export function containerOf(service: ServiceName): string {
   const project = composeProject();
   if (!project) throw new Error('containerOf: the stack under test was not started by the compose provider');
-  const id = docker(['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`], `find ${service}`).trim().split('\n')[0];
+  const id = docker(
+    [
+      'ps',
+      '-a',
+      '-q',
+      '--filter',
+      `label=com.docker.compose.project=${project}`,
+      '--filter',
+      `label=com.docker.compose.service=${service}`,
+    ],
+    `find ${service}`,
+  )
+    .trim()
+    .split('\n')[0];
   if (!id) throw new Error(`no container for service ${service} in compose project ${project}`);
   return id;
 }
@@ -50,7 +68,10 @@ export function containerOf(service: ServiceName): string {
 /** The service's log so far: its log file (native) or `docker logs` (compose, stdout and stderr). */
 export function serviceLog(service: ServiceName): { where: string; text: string } {
   if (composeProject()) {
-    const result = spawnSync('docker', ['logs', containerOf(service)], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const result = spawnSync('docker', ['logs', containerOf(service)], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
     return { where: `docker logs (${service})`, text: `${result.stdout}${result.stderr}` };
   }
   const file = logFile(service);
@@ -66,7 +87,12 @@ export function logFile(service: ServiceName): string {
 }
 
 export function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function signalGroup(service: ServiceName, signal: NodeJS.Signals): void {
@@ -78,33 +104,49 @@ function signalGroup(service: ServiceName, signal: NodeJS.Signals): void {
 
 /** Freezes a service (SIGSTOP to its process group, or `docker pause`): it keeps its sockets but answers nothing. */
 export function pause(service: ServiceName): void {
-  if (composeProject()) docker(['pause', containerOf(service)], `pause ${service}`); else signalGroup(service, 'SIGSTOP');
+  if (composeProject()) docker(['pause', containerOf(service)], `pause ${service}`);
+  else signalGroup(service, 'SIGSTOP');
 }
 export function resume(service: ServiceName): void {
-  if (composeProject()) docker(['unpause', containerOf(service)], `unpause ${service}`); else signalGroup(service, 'SIGCONT');
+  if (composeProject()) docker(['unpause', containerOf(service)], `unpause ${service}`);
+  else signalGroup(service, 'SIGCONT');
 }
 
 /** Stops a compose service's container (connections refused from then on, unlike pause). */
-export function stopContainer(service: ServiceName): void { docker(['stop', '--time', '10', containerOf(service)], `stop ${service}`); }
+export function stopContainer(service: ServiceName): void {
+  docker(['stop', '--time', '10', containerOf(service)], `stop ${service}`);
+}
 
 /** Starts a stopped compose service's container again and waits until Docker calls it healthy. */
 export async function startContainer(service: ServiceName, timeoutMs = 180_000): Promise<void> {
   const id = containerOf(service);
   docker(['start', id], `start ${service}`);
-  const healthy = await until(async () => docker(['inspect', '--format', '{{.State.Health.Status}}', id], `inspect ${service}`).trim() === 'healthy', timeoutMs, 1000);
+  const healthy = await until(
+    async () =>
+      docker(['inspect', '--format', '{{.State.Health.Status}}', id], `inspect ${service}`).trim() === 'healthy',
+    timeoutMs,
+    1000,
+  );
   if (!healthy) throw new Error(`${service} was not healthy within ${timeoutMs / 1000} s of docker start`);
 }
 
 /** Runs fn with the service frozen; always resumes it. */
 export async function whilePaused<T>(service: ServiceName, fn: () => Promise<T>): Promise<T> {
   pause(service);
-  try { return await fn(); } finally { resume(service); }
+  try {
+    return await fn();
+  } finally {
+    resume(service);
+  }
 }
 
 /** Whether the stack's Redis answers PING (the launcher's own probe; inside the container for compose). */
 export async function pingRedis(port = stack().ports.redis, timeoutMs = 500): Promise<boolean> {
   if (!composeProject()) return pingRedisAt(port, '127.0.0.1', timeoutMs);
-  const result = spawnSync('docker', ['exec', containerOf('redis'), 'redis-cli', 'ping'], { encoding: 'utf8', timeout: 10_000 });
+  const result = spawnSync('docker', ['exec', containerOf('redis'), 'redis-cli', 'ping'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   return result.status === 0 && result.stdout.trim() === 'PONG';
 }
 
@@ -118,13 +160,19 @@ export function redisCommand(command: string, port = stack().ports.redis): Promi
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: '127.0.0.1' });
     let reply = '';
-    socket.setTimeout(2000, () => { socket.destroy(); reject(new Error(`redis ${command}: timeout`)); });
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      reject(new Error(`redis ${command}: timeout`));
+    });
     socket.once('error', reject);
     socket.once('connect', () => socket.write(`${command}\r\n`));
     socket.on('data', (data) => {
       reply += data.toString();
       // Integer and bulk replies are enough here: wait briefly for the rest of a multi-packet reply.
-      setTimeout(() => { socket.destroy(); resolve(reply); }, 50);
+      setTimeout(() => {
+        socket.destroy();
+        resolve(reply);
+      }, 50);
     });
   });
 }
@@ -148,12 +196,20 @@ export async function redisDump(): Promise<string> {
 
 /** Stops the stack's own redis-server (SIGTERM to its group) and waits until the port no longer answers; compose: `docker stop`. */
 export async function stopRedis(): Promise<void> {
-  if (composeProject()) { stopContainer('redis'); return; }
+  if (composeProject()) {
+    stopContainer('redis');
+    return;
+  }
   const pid = pidOf('redis');
-  if (pid === undefined) throw new Error('this stack did not start its own redis-server (state.json has no redis entry)');
-  try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
+  if (pid === undefined)
+    throw new Error('this stack did not start its own redis-server (state.json has no redis entry)');
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
   const deadline = Date.now() + 10_000;
-  while ((alive(pid) || await pingRedis()) && Date.now() < deadline) await sleep(100);
+  while ((alive(pid) || (await pingRedis())) && Date.now() < deadline) await sleep(100);
   if (await pingRedis()) throw new Error('redis-server still answers after SIGTERM');
 }
 
@@ -163,16 +219,26 @@ export async function stopRedis(): Promise<void> {
  * compose: `docker start` of the stopped container, waiting for its healthcheck.
  */
 export async function startRedis(): Promise<void> {
-  if (composeProject()) { await startContainer('redis', 30_000); return; }
+  if (composeProject()) {
+    await startContainer('redis', 30_000);
+    return;
+  }
   const port = stack().ports.redis;
   const fd = openSync(logFile('redis'), 'a');
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { detached: true, stdio: ['ignore', fd, fd] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { detached: true, stdio: ['ignore', fd, fd] },
+  );
   closeSync(fd);
   if (child.pid === undefined) throw new Error('could not start redis-server');
   child.unref();
   const state = readStateFile();
   const record = state?.processes.find((p) => p.service === 'redis');
-  if (state && record) { record.pid = child.pid; writeFileSync(stateFile(), `${JSON.stringify(state, null, 2)}\n`); }
+  if (state && record) {
+    record.pid = child.pid;
+    writeFileSync(stateFile(), `${JSON.stringify(state, null, 2)}\n`);
+  }
   const deadline = Date.now() + 10_000;
   while (!(await pingRedis()) && Date.now() < deadline) await sleep(100);
   if (!(await pingRedis())) throw new Error(`redis-server did not answer on port ${port}`);

@@ -8,7 +8,15 @@ const port = z.number().int().min(1).max(65535);
 export const StackUnderTestSchema = z.object({
   provider: z.enum(['native', 'compose']),
   name: z.string().min(1),
-  urls: z.object({ keycloak: url, issuer: url, keycloakManagement: url, mcp: url, mcpOrigin: url, stockApi: url, redis: url }),
+  urls: z.object({
+    keycloak: url,
+    issuer: url,
+    keycloakManagement: url,
+    mcp: url,
+    mcpOrigin: url,
+    stockApi: url,
+    redis: url,
+  }),
   ports: z.object({ keycloak: port, keycloakManagement: port, mcp: port, stockApi: port, redis: port }),
   /** compose provider: the project name, so the fault suites can find its containers. */
   composeProject: z.string().min(1).optional(),
@@ -16,13 +24,21 @@ export const StackUnderTestSchema = z.object({
 export type StackUnderTest = z.infer<typeof StackUnderTestSchema>;
 
 const EnvSchema = z.object({
-  SANDBOX_STACK: z.string().optional().transform((raw, ctx) => {
-    if (!raw) return undefined;
-    try { return StackUnderTestSchema.parse(JSON.parse(raw)); } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `"SANDBOX_STACK" must be the JSON scripts/run-tests.ts passes: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  }),
+  SANDBOX_STACK: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (!raw) return undefined;
+      try {
+        return StackUnderTestSchema.parse(JSON.parse(raw));
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"SANDBOX_STACK" must be the JSON scripts/run-tests.ts passes: ${(error as Error).message}`,
+        });
+        return z.NEVER;
+      }
+    }),
   CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
   BENCH_PORT_OFFSET: z.coerce.number().int().min(0).max(10_000).default(0),
 });

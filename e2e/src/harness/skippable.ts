@@ -12,10 +12,23 @@ import * as nodeTest from 'node:test';
 type It = typeof nodeTest.it;
 type Hook = typeof nodeTest.before;
 
-export interface SkippableApi { it: It; before: Hook; after: Hook; beforeEach: Hook; afterEach: Hook }
+export interface SkippableApi {
+  it: It;
+  before: Hook;
+  after: Hook;
+  beforeEach: Hook;
+  afterEach: Hook;
+}
 
 export function skippable(reason: string | false): SkippableApi {
-  if (!reason) return { it: nodeTest.it, before: nodeTest.before, after: nodeTest.after, beforeEach: nodeTest.beforeEach, afterEach: nodeTest.afterEach };
+  if (!reason)
+    return {
+      it: nodeTest.it,
+      before: nodeTest.before,
+      after: nodeTest.after,
+      beforeEach: nodeTest.beforeEach,
+      afterEach: nodeTest.afterEach,
+    };
   const skipped = ((name: string) => nodeTest.it(name, { skip: reason }, () => {})) as unknown as It;
   const noHook = (() => {}) as unknown as Hook;
   return { it: skipped, before: noHook, after: noHook, beforeEach: noHook, afterEach: noHook };

@@ -11,6 +11,9 @@ export function useStack(given: StackUnderTest): void {
 }
 
 export function stack(): StackUnderTest {
-  if (!current) throw new Error('SANDBOX_STACK is not set: run the e2e suites through `make e2e` (scripts/run-tests.ts starts the stack)');
+  if (!current)
+    throw new Error(
+      'SANDBOX_STACK is not set: run the e2e suites through `make e2e` (scripts/run-tests.ts starts the stack)',
+    );
   return current;
 }

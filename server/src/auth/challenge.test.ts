@@ -5,7 +5,10 @@ import { parseChallenge } from '../testing.ts';
 import { authErrorResponse, challengeHeader, quote, type ChallengeOptions } from './challenge.ts';
 import { DEFAULT_CHALLENGE_SCOPES } from './scopes.ts';
 
-const OPTIONS: ChallengeOptions = { resourceMetadataUrl: 'http://localhost:3000/.well-known/oauth-protected-resource/mcp', defaultScopes: DEFAULT_CHALLENGE_SCOPES };
+const OPTIONS: ChallengeOptions = {
+  resourceMetadataUrl: 'http://localhost:3000/.well-known/oauth-protected-resource/mcp',
+  defaultScopes: DEFAULT_CHALLENGE_SCOPES,
+};
 
 describe('quote', () => {
   it('wraps a plain value in double quotes', () => {
@@ -28,7 +31,13 @@ describe('quote', () => {
 
   it('follows the same rule as the mock stock API, character for character', async () => {
     const { quoteHeaderValue } = await import('../../../mock-stock-api/src/errors.ts');
-    const samples = ['plain', 'say "hi" \\ bye', 'a\r\nb\x00c\x7f', 'Zoë’s 東京', Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('')];
+    const samples = [
+      'plain',
+      'say "hi" \\ bye',
+      'a\r\nb\x00c\x7f',
+      'Zoë’s 東京',
+      Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join(''),
+    ];
     for (const sample of samples) assert.equal(quote(sample), quoteHeaderValue(sample), JSON.stringify(sample));
   });
 });
@@ -45,14 +54,18 @@ describe('challengeHeader', () => {
   });
 
   it('carries error and error_description for invalid_token', () => {
-    const params = parseChallenge(challengeHeader(new AuthError('invalid_token', 'The access token has expired.'), OPTIONS));
+    const params = parseChallenge(
+      challengeHeader(new AuthError('invalid_token', 'The access token has expired.'), OPTIONS),
+    );
     assert.equal(params.error, 'invalid_token');
     assert.equal(params.error_description, 'The access token has expired.');
     assert.equal(params.resource_metadata, OPTIONS.resourceMetadataUrl);
   });
 
   it('lists the required scopes for insufficient_scope', () => {
-    const error = new AuthError('insufficient_scope', 'Tool place_order needs scope trade:write.', { requiredScopes: ['mcp:tools', 'trade:write'] });
+    const error = new AuthError('insufficient_scope', 'Tool place_order needs scope trade:write.', {
+      requiredScopes: ['mcp:tools', 'trade:write'],
+    });
     const params = parseChallenge(challengeHeader(error, OPTIONS));
     assert.equal(params.error, 'insufficient_scope');
     assert.equal(params.scope, 'mcp:tools trade:write');
@@ -79,21 +92,32 @@ describe('authErrorResponse', () => {
     assert.equal(params.error, undefined);
     assert.equal(params.resource_metadata, OPTIONS.resourceMetadataUrl);
     assert.equal(params.scope, DEFAULT_CHALLENGE_SCOPES.join(' '));
-    const body = await response.json() as { error: string };
+    const body = (await response.json()) as { error: string };
     assert.equal(body.error, 'unauthorized');
   });
 
   it('answers invalid_token with 401, the error in the challenge and in the body', async () => {
-    const response = authErrorResponse(new AuthError('invalid_token', 'The access token signature is invalid.'), OPTIONS);
+    const response = authErrorResponse(
+      new AuthError('invalid_token', 'The access token signature is invalid.'),
+      OPTIONS,
+    );
     assert.equal(response.status, 401);
     const params = parseChallenge(response.headers.get('www-authenticate'));
     assert.equal(params.error, 'invalid_token');
     assert.equal(params.error_description, 'The access token signature is invalid.');
-    assert.deepEqual(await response.json(), { error: 'invalid_token', error_description: 'The access token signature is invalid.' });
+    assert.deepEqual(await response.json(), {
+      error: 'invalid_token',
+      error_description: 'The access token signature is invalid.',
+    });
   });
 
   it('answers insufficient_scope with 403 listing the scopes', () => {
-    const response = authErrorResponse(new AuthError('insufficient_scope', 'needs trade:write', { requiredScopes: ['mcp:tools', 'trade:read', 'trade:write'] }), OPTIONS);
+    const response = authErrorResponse(
+      new AuthError('insufficient_scope', 'needs trade:write', {
+        requiredScopes: ['mcp:tools', 'trade:read', 'trade:write'],
+      }),
+      OPTIONS,
+    );
     assert.equal(response.status, 403);
     const params = parseChallenge(response.headers.get('www-authenticate'));
     assert.equal(params.error, 'insufficient_scope');
@@ -102,10 +126,16 @@ describe('authErrorResponse', () => {
   });
 
   it('answers invalid_request with 400 and an RFC 6750 challenge carrying error="invalid_request"', async () => {
-    const response = authErrorResponse(new AuthError('invalid_request', 'Send exactly one Authorization header.'), OPTIONS);
+    const response = authErrorResponse(
+      new AuthError('invalid_request', 'Send exactly one Authorization header.'),
+      OPTIONS,
+    );
     assert.equal(response.status, 400);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer resource_metadata="[^"]+", scope="[^"]+", error="invalid_request"/);
-    assert.equal((await response.json() as { error: string }).error, 'invalid_request');
+    assert.match(
+      response.headers.get('www-authenticate') ?? '',
+      /^Bearer resource_metadata="[^"]+", scope="[^"]+", error="invalid_request"/,
+    );
+    assert.equal(((await response.json()) as { error: string }).error, 'invalid_request');
   });
 
   it('answers temporarily_unavailable with 503 and Retry-After', () => {

@@ -6,7 +6,16 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createLogger } from '../log.ts';
 import {
-  captureLogs, ISSUER, legacyRequest, mcpHeaders, parseChallenge, RESOURCE, rpc, startTestApp, stopTestApp, userClaims,
+  captureLogs,
+  ISSUER,
+  legacyRequest,
+  mcpHeaders,
+  parseChallenge,
+  RESOURCE,
+  rpc,
+  startTestApp,
+  stopTestApp,
+  userClaims,
   type TestApp,
 } from '../testing.ts';
 import { bearerAuth, type AuthVariables } from './middleware.ts';
@@ -24,13 +33,35 @@ describe('bearerAuth', () => {
   after(() => stopTestApp(t));
 
   const post = (headers: Record<string, string>, url = RESOURCE) =>
-    t.app.request(new Request(url, { method: 'POST', headers: { ...mcpHeaders({ headers: { 'mcp-protocol-version': '2025-11-25' } }), ...headers }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) }));
+    t.app.request(
+      new Request(url, {
+        method: 'POST',
+        headers: { ...mcpHeaders({ headers: { 'mcp-protocol-version': '2025-11-25' } }), ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      }),
+    );
 
   it('throws at construction without an issuer or a resource', () => {
     const logger = createLogger('silent');
     const challenge = { resourceMetadataUrl: PRM, defaultScopes: [] };
-    assert.throws(() => bearerAuth({ verify: { keys: t.signer.keys, issuer: '', resource: RESOURCE, maxTokenBytes: 10 }, challenge, logger }), /issuer and a resource/);
-    assert.throws(() => bearerAuth({ verify: { keys: t.signer.keys, issuer: ISSUER, resource: '', maxTokenBytes: 10 }, challenge, logger }), /issuer and a resource/);
+    assert.throws(
+      () =>
+        bearerAuth({
+          verify: { keys: t.signer.keys, issuer: '', resource: RESOURCE, maxTokenBytes: 10 },
+          challenge,
+          logger,
+        }),
+      /issuer and a resource/,
+    );
+    assert.throws(
+      () =>
+        bearerAuth({
+          verify: { keys: t.signer.keys, issuer: ISSUER, resource: '', maxTokenBytes: 10 },
+          challenge,
+          logger,
+        }),
+      /issuer and a resource/,
+    );
   });
 
   it('answers a request without Authorization with 401 and a bare challenge', async () => {
@@ -53,7 +84,7 @@ describe('bearerAuth', () => {
   it('rejects a token in the access_token query parameter with 400 invalid_request', async () => {
     const response = await post({}, `${RESOURCE}?access_token=${encodeURIComponent(token)}`);
     assert.equal(response.status, 400);
-    const body = await response.json() as { error: string; error_description: string };
+    const body = (await response.json()) as { error: string; error_description: string };
     assert.equal(body.error, 'invalid_request');
     assert.match(body.error_description, /only in the Authorization header/);
   });
@@ -66,7 +97,7 @@ describe('bearerAuth', () => {
   it('rejects two tokens in one Authorization header with 400', async () => {
     const response = await post({ authorization: `Bearer ${token} ${token}` });
     assert.equal(response.status, 400);
-    const body = await response.json() as { error: string; error_description: string };
+    const body = (await response.json()) as { error: string; error_description: string };
     assert.equal(body.error, 'invalid_request');
     assert.match(body.error_description, /"Bearer <token>" with one token/);
   });
@@ -107,7 +138,14 @@ describe('bearerAuth', () => {
   it('puts the principal and the token on the context', async () => {
     const { logger } = captureLogs();
     const app = new Hono<{ Variables: AuthVariables }>();
-    app.use('*', bearerAuth({ verify: { keys: t.signer.keys, issuer: ISSUER, resource: RESOURCE, maxTokenBytes: 8192 }, challenge: { resourceMetadataUrl: PRM, defaultScopes: [] }, logger }));
+    app.use(
+      '*',
+      bearerAuth({
+        verify: { keys: t.signer.keys, issuer: ISSUER, resource: RESOURCE, maxTokenBytes: 8192 },
+        challenge: { resourceMetadataUrl: PRM, defaultScopes: [] },
+        logger,
+      }),
+    );
     app.get('/', (c) => c.json({ sub: c.get('principal').sub, same: c.get('token') === token }));
     const response = await app.request('/', { headers: { authorization: `Bearer ${token}` } });
     assert.deepEqual(await response.json(), { sub: userClaims().sub, same: true });
@@ -115,12 +153,34 @@ describe('bearerAuth', () => {
 
   it('uses an injected verifier instead of JWT verification, and still requires a bearer header', async () => {
     const { logger } = captureLogs();
-    const fixed = { sub: 'fixed-sub', username: 'x', clientId: 'c', scopes: [], jti: 'j', exp: 0, tokenHash: 'h', tokenSha256: 's' };
+    const fixed = {
+      sub: 'fixed-sub',
+      username: 'x',
+      clientId: 'c',
+      scopes: [],
+      jti: 'j',
+      exp: 0,
+      tokenHash: 'h',
+      tokenSha256: 's',
+    };
     const seen: string[] = [];
     const app = new Hono<{ Variables: AuthVariables }>();
-    app.use('*', bearerAuth({ verify: { keys: t.signer.keys, issuer: ISSUER, resource: RESOURCE, maxTokenBytes: 8192 }, verifier: async (raw) => { seen.push(raw); return fixed; }, challenge: { resourceMetadataUrl: PRM, defaultScopes: [] }, logger }));
+    app.use(
+      '*',
+      bearerAuth({
+        verify: { keys: t.signer.keys, issuer: ISSUER, resource: RESOURCE, maxTokenBytes: 8192 },
+        verifier: async (raw) => {
+          seen.push(raw);
+          return fixed;
+        },
+        challenge: { resourceMetadataUrl: PRM, defaultScopes: [] },
+        logger,
+      }),
+    );
     app.get('/', (c) => c.json({ sub: c.get('principal').sub }));
-    assert.deepEqual(await (await app.request('/', { headers: { authorization: 'Bearer not-a-jwt' } })).json(), { sub: 'fixed-sub' });
+    assert.deepEqual(await (await app.request('/', { headers: { authorization: 'Bearer not-a-jwt' } })).json(), {
+      sub: 'fixed-sub',
+    });
     assert.deepEqual(seen, ['not-a-jwt']);
     assert.equal((await app.request('/')).status, 401);
   });
@@ -132,15 +192,37 @@ describe('bearerAuth', () => {
       const { port } = server.address() as AddressInfo;
       const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
-        const req = httpRequest({
-          host: '127.0.0.1', port, method: 'POST', path: '/mcp',
-          headers: ['host', 'localhost:3000', 'content-type', 'application/json', 'accept', 'application/json, text/event-stream',
-            'mcp-protocol-version', '2025-11-25', 'authorization', `Bearer ${token}`, 'authorization', `Bearer ${token}`, 'content-length', String(Buffer.byteLength(body))],
-        }, (res) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        });
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/mcp',
+            headers: [
+              'host',
+              'localhost:3000',
+              'content-type',
+              'application/json',
+              'accept',
+              'application/json, text/event-stream',
+              'mcp-protocol-version',
+              '2025-11-25',
+              'authorization',
+              `Bearer ${token}`,
+              'authorization',
+              `Bearer ${token}`,
+              'content-length',
+              String(Buffer.byteLength(body)),
+            ],
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => {
+              text += chunk.toString();
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });

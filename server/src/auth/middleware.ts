@@ -6,7 +6,11 @@ import { authErrorResponse, type ChallengeOptions } from './challenge.ts';
 import { createTokenVerifier } from './verify-cache.ts';
 import type { Principal, VerifyOptions } from './verify.ts';
 
-export interface AuthVariables { principal: Principal; token: string; requestId: string }
+export interface AuthVariables {
+  principal: Principal;
+  token: string;
+  requestId: string;
+}
 
 export interface BearerAuthOptions {
   verify: VerifyOptions;
@@ -30,11 +34,20 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<{ Vari
   const verify = options.verifier ?? createTokenVerifier(options.verify);
   return async function bearerAuthMiddleware(c, next) {
     const fail = (error: AuthError | undefined) => {
-      options.logger.log(error?.status === 503 ? 'warn' : 'info', 'auth rejected', { requestId: c.get('requestId'), path: c.req.path, ...(error ? error.toLogObject() : { error: 'no_token' }) });
+      options.logger.log(error?.status === 503 ? 'warn' : 'info', 'auth rejected', {
+        requestId: c.get('requestId'),
+        path: c.req.path,
+        ...(error ? error.toLogObject() : { error: 'no_token' }),
+      });
       return authErrorResponse(error, options.challenge);
     };
     if (c.req.url.includes('access_token=') && new URL(c.req.url).searchParams.has('access_token')) {
-      return fail(new AuthError('invalid_request', 'Access tokens are accepted only in the Authorization header, never in the URL.'));
+      return fail(
+        new AuthError(
+          'invalid_request',
+          'Access tokens are accepted only in the Authorization header, never in the URL.',
+        ),
+      );
     }
     if ((authorizationHeaderCount(c.env) ?? 1) > 1) {
       return fail(new AuthError('invalid_request', 'Send exactly one Authorization header.'));
@@ -44,7 +57,9 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<{ Vari
     const match = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
     if (!match?.[1]) {
       if (!/^Bearer\s/i.test(header)) return fail(undefined); // another scheme: treat as no bearer token
-      return fail(new AuthError('invalid_request', 'The Authorization header must be "Bearer <token>" with one token.'));
+      return fail(
+        new AuthError('invalid_request', 'The Authorization header must be "Bearer <token>" with one token.'),
+      );
     }
     try {
       const principal = await verify(match[1]);

@@ -24,7 +24,11 @@ describe('missingScopes', () => {
 
 describe('stepUpScopes', () => {
   it('keeps the caller MCP scopes, adds the required ones, drops unknown ones', () => {
-    assert.deepEqual(stepUpScopes(['openid', 'profile', 'portfolio:read', 'mcp:tools'], ['trade:write']), ['mcp:tools', 'portfolio:read', 'trade:write']);
+    assert.deepEqual(stepUpScopes(['openid', 'profile', 'portfolio:read', 'mcp:tools'], ['trade:write']), [
+      'mcp:tools',
+      'portfolio:read',
+      'trade:write',
+    ]);
   });
 
   it('always includes mcp:tools, once', () => {

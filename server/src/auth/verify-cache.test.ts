@@ -8,7 +8,10 @@ describe('createTokenVerifier', () => {
   it('verifies a token once and serves repeats from memory', async () => {
     const signer = await createSigner();
     let calls = 0;
-    const keys: typeof signer.keys = async (...args) => { calls += 1; return signer.keys(...args); };
+    const keys: typeof signer.keys = async (...args) => {
+      calls += 1;
+      return signer.keys(...args);
+    };
     const verify = createTokenVerifier({ keys, issuer: ISSUER, resource: RESOURCE, maxTokenBytes: 8192 });
     const token = await signer.sign(userClaims());
     const first = await verify(token);
@@ -21,11 +24,17 @@ describe('createTokenVerifier', () => {
     const signer = await createSigner();
     const exp = Math.floor(Date.now() / 1000) + 30;
     let now = Date.now();
-    const verify = createTokenVerifier({ keys: signer.keys, issuer: ISSUER, resource: RESOURCE, maxTokenBytes: 8192 }, { now: () => now });
+    const verify = createTokenVerifier(
+      { keys: signer.keys, issuer: ISSUER, resource: RESOURCE, maxTokenBytes: 8192 },
+      { now: () => now },
+    );
     const token = await signer.sign(userClaims({ exp }));
     await verify(token);
     now = exp * 1000 + 10_000;
-    await assert.rejects(verify(token), (error: unknown) => error instanceof AuthError && error.code === 'invalid_token');
+    await assert.rejects(
+      verify(token),
+      (error: unknown) => error instanceof AuthError && error.code === 'invalid_token',
+    );
   });
 
   it('never caches a failure', async () => {

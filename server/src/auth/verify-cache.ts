@@ -28,7 +28,11 @@ export function createTokenVerifier(options: VerifyOptions, cacheOptions: Verify
     if (hit) {
       if (at < hit.until) return hit.principal;
       verified.delete(token);
-      if (at >= hit.principal.exp * 1000 + leewayMs) throw new AuthError('invalid_token', 'The access token has expired; obtain a new one (refresh or re-authorize).');
+      if (at >= hit.principal.exp * 1000 + leewayMs)
+        throw new AuthError(
+          'invalid_token',
+          'The access token has expired; obtain a new one (refresh or re-authorize).',
+        );
     }
     const principal = await verifyAccessToken(token, options);
     if (verified.size >= maxEntries) verified.delete(verified.keys().next().value as string);

@@ -3,7 +3,18 @@ import { before, describe, it } from 'node:test';
 import { exportSPKI, SignJWT, type JWTPayload } from 'jose';
 import { AuthError } from '../errors.ts';
 import { tokenHash } from '../log.ts';
-import { ALICE, createSigner, ISSUER, issuedTokens, nowSeconds, RESOURCE, userClaims, USER_SCOPE, withoutClaim, type Signer } from '../testing.ts';
+import {
+  ALICE,
+  createSigner,
+  ISSUER,
+  issuedTokens,
+  nowSeconds,
+  RESOURCE,
+  userClaims,
+  USER_SCOPE,
+  withoutClaim,
+  type Signer,
+} from '../testing.ts';
 import { verifyAccessToken, type VerifyOptions } from './verify.ts';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -22,7 +33,11 @@ describe('verifyAccessToken', () => {
   /** Asserts that verification fails with invalid_token, a message matching `pattern`, and no token text. */
   async function rejects(token: string, pattern: RegExp, verifyOptions: VerifyOptions = options): Promise<AuthError> {
     let caught: unknown;
-    try { await verifyAccessToken(token, verifyOptions); } catch (error) { caught = error; }
+    try {
+      await verifyAccessToken(token, verifyOptions);
+    } catch (error) {
+      caught = error;
+    }
     assert.ok(caught instanceof AuthError, `expected an AuthError, got ${String(caught)}`);
     assert.equal(caught.code, 'invalid_token');
     assert.equal(caught.status, 401);
@@ -71,12 +86,18 @@ describe('verifyAccessToken', () => {
     ['https instead of http', 'https://localhost:8080/realms/sandbox'],
   ] as const) {
     it(`rejects a token from ${label}`, async () => {
-      await rejects(await signer.sign(userClaims({ iss })), /issued by another issuer; this server accepts only http:\/\/localhost:8080\/realms\/sandbox/);
+      await rejects(
+        await signer.sign(userClaims({ iss })),
+        /issued by another issuer; this server accepts only http:\/\/localhost:8080\/realms\/sandbox/,
+      );
     });
   }
 
   it('rejects a token without an audience', async () => {
-    await rejects(await signer.sign(withoutClaim('aud')), /not for this resource: its audience must include http:\/\/localhost:3000\/mcp/);
+    await rejects(
+      await signer.sign(withoutClaim('aud')),
+      /not for this resource: its audience must include http:\/\/localhost:3000\/mcp/,
+    );
   });
 
   it('rejects a token whose audience is the stock API', async () => {
@@ -84,7 +105,10 @@ describe('verifyAccessToken', () => {
   });
 
   it('rejects a token whose audience is another resource', async () => {
-    await rejects(await signer.sign(userClaims({ aud: ['http://localhost:3001/mcp', 'mcp-server'] })), /not for this resource/);
+    await rejects(
+      await signer.sign(userClaims({ aud: ['http://localhost:3001/mcp', 'mcp-server'] })),
+      /not for this resource/,
+    );
   });
 
   it('rejects an unsigned alg none token', async () => {
@@ -95,7 +119,9 @@ describe('verifyAccessToken', () => {
 
   it('rejects an HS256 token signed with the public key bytes', async () => {
     const secret = new TextEncoder().encode(await exportSPKI(signer.publicKey));
-    const token = await new SignJWT(userClaims()).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: signer.kid }).sign(secret);
+    const token = await new SignJWT(userClaims())
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: signer.kid })
+      .sign(secret);
     issuedTokens.add(token);
     await rejects(token, /signing algorithm is not allowed/);
   });
@@ -150,7 +176,12 @@ describe('verifyAccessToken', () => {
   });
 
   it('answers temporarily_unavailable when the keys cannot be fetched', async () => {
-    const unreachable: VerifyOptions = { ...options, keys: async () => { throw new TypeError('fetch failed'); } };
+    const unreachable: VerifyOptions = {
+      ...options,
+      keys: async () => {
+        throw new TypeError('fetch failed');
+      },
+    };
     await assert.rejects(verifyAccessToken(await signer.sign(), unreachable), (error: unknown) => {
       assert.ok(error instanceof AuthError);
       assert.equal(error.code, 'temporarily_unavailable');

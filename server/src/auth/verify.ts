@@ -29,25 +29,75 @@ export interface VerifyOptions {
   clockToleranceSeconds?: number;
 }
 
-export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const ALLOWED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 
 function explain(error: unknown, options: VerifyOptions): AuthError {
-  if (error instanceof errors.JWTExpired) return new AuthError('invalid_token', 'The access token has expired; obtain a new one (refresh or re-authorize).', { cause: error });
+  if (error instanceof errors.JWTExpired)
+    return new AuthError('invalid_token', 'The access token has expired; obtain a new one (refresh or re-authorize).', {
+      cause: error,
+    });
   if (error instanceof errors.JWTClaimValidationFailed) {
     const claim = error.claim;
-    if (claim === 'aud') return new AuthError('invalid_token', `The access token is not for this resource: its audience must include ${options.resource}. Request it with the mcp:tools scope (which adds this audience) from the realm's issuer.`, { cause: error, logDetail: error.message });
-    if (claim === 'iss') return new AuthError('invalid_token', `The access token was issued by another issuer; this server accepts only ${options.issuer}.`, { cause: error, logDetail: error.message });
-    if (claim === 'nbf') return new AuthError('invalid_token', 'The access token is not valid yet (nbf is in the future).', { cause: error });
-    return new AuthError('invalid_token', `The access token's "${claim}" claim is missing or invalid.`, { cause: error, logDetail: error.message });
+    if (claim === 'aud')
+      return new AuthError(
+        'invalid_token',
+        `The access token is not for this resource: its audience must include ${options.resource}. Request it with the mcp:tools scope (which adds this audience) from the realm's issuer.`,
+        { cause: error, logDetail: error.message },
+      );
+    if (claim === 'iss')
+      return new AuthError(
+        'invalid_token',
+        `The access token was issued by another issuer; this server accepts only ${options.issuer}.`,
+        { cause: error, logDetail: error.message },
+      );
+    if (claim === 'nbf')
+      return new AuthError('invalid_token', 'The access token is not valid yet (nbf is in the future).', {
+        cause: error,
+      });
+    return new AuthError('invalid_token', `The access token's "${claim}" claim is missing or invalid.`, {
+      cause: error,
+      logDetail: error.message,
+    });
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return new AuthError('invalid_token', `The access token's signing algorithm is not allowed (allowed: ${(options.algorithms ?? ALLOWED_ALGORITHMS).join(', ')}).`, { cause: error });
-  if (error instanceof errors.JWKSNoMatchingKey) return new AuthError('invalid_token', 'The access token was signed with a key the realm does not publish.', { cause: error });
-  if (error instanceof errors.JWSSignatureVerificationFailed) return new AuthError('invalid_token', 'The access token signature is invalid.', { cause: error });
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return new AuthError(
+      'invalid_token',
+      `The access token's signing algorithm is not allowed (allowed: ${(options.algorithms ?? ALLOWED_ALGORITHMS).join(', ')}).`,
+      { cause: error },
+    );
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return new AuthError('invalid_token', 'The access token was signed with a key the realm does not publish.', {
+      cause: error,
+    });
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return new AuthError('invalid_token', 'The access token signature is invalid.', { cause: error });
   if (error instanceof errors.JWKSTimeout || (error instanceof TypeError && /fetch/i.test(error.message))) {
-    return new AuthError('temporarily_unavailable', 'Cannot fetch the realm signing keys from Keycloak to verify the token; retry shortly (see /readyz).', { cause: error, logDetail: String(error) });
+    return new AuthError(
+      'temporarily_unavailable',
+      'Cannot fetch the realm signing keys from Keycloak to verify the token; retry shortly (see /readyz).',
+      { cause: error, logDetail: String(error) },
+    );
   }
-  if (error instanceof errors.JOSEError) return new AuthError('invalid_token', 'The access token is not a valid signed JWT.', { cause: error, logDetail: error.message });
-  return new AuthError('temporarily_unavailable', 'Token verification failed unexpectedly; retry shortly.', { cause: error, logDetail: String(error) });
+  if (error instanceof errors.JOSEError)
+    return new AuthError('invalid_token', 'The access token is not a valid signed JWT.', {
+      cause: error,
+      logDetail: error.message,
+    });
+  return new AuthError('temporarily_unavailable', 'Token verification failed unexpectedly; retry shortly.', {
+    cause: error,
+    logDetail: String(error),
+  });
 }
 
 /**
@@ -55,7 +105,10 @@ function explain(error: unknown, options: VerifyOptions): AuthError {
  * spelling `jose` would produce. Call it on tokens that verified (three parts).
  */
 export function canonicalJws(token: string): string {
-  return token.split('.').map((part) => Buffer.from(part, 'base64url').toString('base64url')).join('.');
+  return token
+    .split('.')
+    .map((part) => Buffer.from(part, 'base64url').toString('base64url'))
+    .join('.');
 }
 
 function tokenDigests(token: string): { tokenHash: string; tokenSha256: string } {
@@ -81,9 +134,13 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
   }
   // Keycloak marks every token it issues with `typ`: only access tokens ("Bearer") may call tools.
   if (payload.typ !== 'Bearer') {
-    throw new AuthError('invalid_token', `This is not an access token (typ is ${JSON.stringify(payload.typ ?? null)}); send the access_token, not the ID or refresh token.`);
+    throw new AuthError(
+      'invalid_token',
+      `This is not an access token (typ is ${JSON.stringify(payload.typ ?? null)}); send the access_token, not the ID or refresh token.`,
+    );
   }
-  if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError('invalid_token', 'The access token has no subject (sub).');
+  if (typeof payload.sub !== 'string' || payload.sub === '')
+    throw new AuthError('invalid_token', 'The access token has no subject (sub).');
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   return {
     sub: payload.sub,

@@ -4,10 +4,16 @@
 // Times out as a whole (connect + response) after timeoutMs.
 import { Agent, request } from 'node:http';
 
-export interface HttpResponse { status: number; text: string }
+export interface HttpResponse {
+  status: number;
+  text: string;
+}
 
 export interface HttpClient {
-  send(url: URL, init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number }): Promise<HttpResponse>;
+  send(
+    url: URL,
+    init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number },
+  ): Promise<HttpResponse>;
   close(): void;
 }
 
@@ -21,17 +27,42 @@ export function createHttpClient(maxSockets = 128): HttpClient {
     send(url, init) {
       return new Promise<HttpResponse>((resolve, reject) => {
         // Config refuses https stock API URLs; this guard keeps a token from leaving in clear text if one slips by.
-        if (url.protocol !== 'http:') { reject(new TypeError(`createHttpClient speaks plain HTTP only, not ${url.protocol}`)); return; }
+        if (url.protocol !== 'http:') {
+          reject(new TypeError(`createHttpClient speaks plain HTTP only, not ${url.protocol}`));
+          return;
+        }
         const headers: Record<string, string | number> = { ...init.headers };
         if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-        const req = request({ agent, host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: url.port, path: url.pathname + url.search, method: init.method, headers }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }); });
-          res.on('error', (error) => { clearTimeout(timer); reject(error); });
+        const req = request(
+          {
+            agent,
+            host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname,
+            port: url.port,
+            path: url.pathname + url.search,
+            method: init.method,
+            headers,
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              clearTimeout(timer);
+              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+            });
+            res.on('error', (error) => {
+              clearTimeout(timer);
+              reject(error);
+            });
+          },
+        );
+        const timer = setTimeout(
+          () => req.destroy(new HttpTimeoutError(`no answer within ${init.timeoutMs} ms`)),
+          init.timeoutMs,
+        );
+        req.on('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
         });
-        const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`no answer within ${init.timeoutMs} ms`)), init.timeoutMs);
-        req.on('error', (error) => { clearTimeout(timer); reject(error); });
         req.end(init.body);
       });
     },

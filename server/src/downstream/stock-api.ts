@@ -14,42 +14,73 @@ export interface StockCall {
   body?: unknown;
 }
 
-export interface StockResponse<T> { data: T; exchange: ExchangeResult }
+export interface StockResponse<T> {
+  data: T;
+  exchange: ExchangeResult;
+}
 
 export interface StockApi {
   call<T>(call: StockCall): Promise<StockResponse<T>>;
 }
 
-export function createStockApi(options: { baseUrl: string; audience: string; timeoutMs: number; exchanger: Exchanger; metrics: Metrics; http?: HttpClient }): StockApi {
+export function createStockApi(options: {
+  baseUrl: string;
+  audience: string;
+  timeoutMs: number;
+  exchanger: Exchanger;
+  metrics: Metrics;
+  http?: HttpClient;
+}): StockApi {
   const http = options.http ?? createHttpClient();
   return {
     async call<T>(call: StockCall): Promise<StockResponse<T>> {
       // Throws ExchangeError (with the realm setting to check) when Keycloak refuses.
       const exchange = await options.exchanger.exchange({
-        subjectToken: call.subjectToken, audience: options.audience, scope: call.scope, sub: call.principal.sub, tokenHash: call.principal.tokenHash, subjectSha256: call.principal.tokenSha256,
+        subjectToken: call.subjectToken,
+        audience: options.audience,
+        scope: call.scope,
+        sub: call.principal.sub,
+        tokenHash: call.principal.tokenHash,
+        subjectSha256: call.principal.tokenSha256,
       });
       options.metrics.downstreamCalls += 1;
       let response: HttpResponse;
       try {
         response = await http.send(new URL(call.path, options.baseUrl), {
           method: call.method ?? 'GET',
-          headers: { authorization: `Bearer ${exchange.accessToken}`, accept: 'application/json', ...(call.body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: {
+            authorization: `Bearer ${exchange.accessToken}`,
+            accept: 'application/json',
+            ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
           body: call.body === undefined ? undefined : JSON.stringify(call.body),
           timeoutMs: options.timeoutMs,
         });
       } catch (error) {
         const timedOut = (error as Error).name === 'TimeoutError';
-        throw new DownstreamError(timedOut ? 'stock_api_timeout' : 'stock_api_unreachable',
-          timedOut ? `The stock API did not answer within ${options.timeoutMs} ms; try again later.` : `The stock API at ${options.baseUrl} is unreachable; check that it is running (make up starts it).`,
-          { cause: error });
+        throw new DownstreamError(
+          timedOut ? 'stock_api_timeout' : 'stock_api_unreachable',
+          timedOut
+            ? `The stock API did not answer within ${options.timeoutMs} ms; try again later.`
+            : `The stock API at ${options.baseUrl} is unreachable; check that it is running (make up starts it).`,
+          { cause: error },
+        );
       }
       const text = response.text;
       let parsed: unknown;
-      try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
       if (response.status < 200 || response.status > 299) {
         const apiError = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
         const code = response.status === 401 || response.status === 403 ? 'stock_api_rejected' : 'stock_api_error';
-        throw new DownstreamError(code, `The stock API answered ${response.status}${apiError?.code ? ` ${apiError.code}` : ''}: ${apiError?.message ?? (text.slice(0, 200) || 'no details')}`, { status: response.status });
+        throw new DownstreamError(
+          code,
+          `The stock API answered ${response.status}${apiError?.code ? ` ${apiError.code}` : ''}: ${apiError?.message ?? (text.slice(0, 200) || 'no details')}`,
+          { status: response.status },
+        );
       }
       return { data: parsed as T, exchange };
     },

@@ -3,7 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it, mock } from 'node:test';
 import { Redis } from 'ioredis';
 import { createSigner, userClaims, type Signer } from '../testing.ts';
-import { cacheKey, createMemoryCache, createNoCache, createRedisCache, open, seal, type CachedToken, type TokenCache } from './cache.ts';
+import {
+  cacheKey,
+  createMemoryCache,
+  createNoCache,
+  createRedisCache,
+  open,
+  seal,
+  type CachedToken,
+  type TokenCache,
+} from './cache.ts';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/;
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -18,9 +27,21 @@ async function until(condition: () => boolean, ms = 3000): Promise<void> {
 
 /** Whether a Redis answers on 127.0.0.1:6379 (the native stack's); the Redis suite is skipped without one. */
 async function redisAvailable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 500,
+  });
   probe.on('error', () => {});
-  try { await probe.connect(); return (await probe.ping()) === 'PONG'; } catch { return false; } finally { probe.disconnect(); }
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
 }
 const REDIS_UP = await redisAvailable();
 
@@ -30,7 +51,11 @@ let value: CachedToken;
 before(async () => {
   signer = await createSigner();
   subject = await signer.sign();
-  value = { accessToken: await signer.sign(userClaims({ aud: 'stock-api' })), expiresAt: Date.now() + 300_000, scope: 'portfolio:read' };
+  value = {
+    accessToken: await signer.sign(userClaims({ aud: 'stock-api' })),
+    expiresAt: Date.now() + 300_000,
+    scope: 'portfolio:read',
+  };
 });
 
 describe('seal', () => {
@@ -168,7 +193,7 @@ describe('createRedisCache', { skip: REDIS_UP ? false : 'no Redis on 127.0.0.1:6
   it('stores no JWT-looking text, in keys or values', async () => {
     await cache.set(subject, 'stock-api', 'trade:read', value, 60);
     for (const key of await raw.keys(`${prefix}*`)) {
-      const stored = await raw.get(key) ?? '';
+      const stored = (await raw.get(key)) ?? '';
       assert.ok(stored.length > 0);
       assert.doesNotMatch(stored, JWT_LIKE);
       assert.doesNotMatch(key, JWT_LIKE);
@@ -180,7 +205,7 @@ describe('createRedisCache', { skip: REDIS_UP ? false : 'no Redis on 127.0.0.1:6
     await cache.set(subject, 'stock-api', 'portfolio:read', value, 60);
     const other = await signer.sign(userClaims());
     // Same key material would be needed to even find the entry; a forged key lookup still cannot open it.
-    const sealed = await raw.get(`${prefix}${cacheKey(subject, 'stock-api', 'portfolio:read')}`) ?? '';
+    const sealed = (await raw.get(`${prefix}${cacheKey(subject, 'stock-api', 'portfolio:read')}`)) ?? '';
     assert.equal(open(other, sealed), undefined);
     assert.equal(await cache.get(other, 'stock-api', 'portfolio:read'), undefined);
   });

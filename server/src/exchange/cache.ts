@@ -4,7 +4,11 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
-export interface CachedToken { accessToken: string; expiresAt: number; scope: string }
+export interface CachedToken {
+  accessToken: string;
+  expiresAt: number;
+  scope: string;
+}
 
 export interface TokenCache {
   readonly kind: 'redis' | 'memory' | 'off';
@@ -15,7 +19,13 @@ export interface TokenCache {
 }
 
 export function cacheKey(subjectToken: string, audience: string, scope: string): string {
-  return createHash('sha256').update(subjectToken).update('\n').update(audience).update('\n').update(scope).digest('base64url');
+  return createHash('sha256')
+    .update(subjectToken)
+    .update('\n')
+    .update(audience)
+    .update('\n')
+    .update(scope)
+    .digest('base64url');
 }
 
 function sealingKey(subjectToken: string): Buffer {
@@ -48,15 +58,23 @@ export function createMemoryCache(maxEntries = 10_000): TokenCache {
       const key = cacheKey(subject, audience, scope);
       const entry = entries.get(key);
       if (!entry) return undefined;
-      if (entry.until <= Date.now()) { entries.delete(key); return undefined; }
+      if (entry.until <= Date.now()) {
+        entries.delete(key);
+        return undefined;
+      }
       return open(subject, entry.sealed);
     },
     async set(subject, audience, scope, value, ttlSeconds) {
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-      entries.set(cacheKey(subject, audience, scope), { sealed: seal(subject, value), until: Date.now() + ttlSeconds * 1000 });
+      entries.set(cacheKey(subject, audience, scope), {
+        sealed: seal(subject, value),
+        until: Date.now() + ttlSeconds * 1000,
+      });
     },
     status: () => ({ ok: true, detail: `memory (${entries.size} entries)` }),
-    async close() { entries.clear(); },
+    async close() {
+      entries.clear();
+    },
   };
 }
 
@@ -88,8 +106,15 @@ export function createRedisCache(url: string, prefix: string, onError: (error: E
     if (lastError !== error.message) onError(error);
     lastError = error.message;
   });
-  redis.on('ready', () => { lastError = undefined; });
-  const safeUrl = (() => { const u = new URL(url); u.password = ''; u.username = ''; return u.href; })();
+  redis.on('ready', () => {
+    lastError = undefined;
+  });
+  const safeUrl = (() => {
+    const u = new URL(url);
+    u.password = '';
+    u.username = '';
+    return u.href;
+  })();
   return {
     kind: 'redis',
     async get(subject, audience, scope) {
@@ -97,15 +122,28 @@ export function createRedisCache(url: string, prefix: string, onError: (error: E
       try {
         const sealed = await redis.get(prefix + cacheKey(subject, audience, scope));
         return sealed ? open(subject, sealed) : undefined;
-      } catch (error) { onError(error as Error); return undefined; }
+      } catch (error) {
+        onError(error as Error);
+        return undefined;
+      }
     },
     async set(subject, audience, scope, value, ttlSeconds) {
       if (redis.status !== 'ready' || ttlSeconds <= 0) return;
-      try { await redis.set(prefix + cacheKey(subject, audience, scope), seal(subject, value), 'EX', ttlSeconds); } catch (error) { onError(error as Error); }
+      try {
+        await redis.set(prefix + cacheKey(subject, audience, scope), seal(subject, value), 'EX', ttlSeconds);
+      } catch (error) {
+        onError(error as Error);
+      }
     },
-    status: () => (redis.status === 'ready'
-      ? { ok: true, detail: `redis ${safeUrl} ready` }
-      : { ok: false, detail: `redis ${safeUrl} ${redis.status}${lastError ? `: ${lastError}` : ''}; exchanging without cache` }),
-    async close() { redis.disconnect(); },
+    status: () =>
+      redis.status === 'ready'
+        ? { ok: true, detail: `redis ${safeUrl} ready` }
+        : {
+            ok: false,
+            detail: `redis ${safeUrl} ${redis.status}${lastError ? `: ${lastError}` : ''}; exchanging without cache`,
+          },
+    async close() {
+      redis.disconnect();
+    },
   };
 }

@@ -4,13 +4,30 @@ import { ExchangeError } from '../errors.ts';
 import { tokenHash } from '../log.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
 import {
-  ALICE, assertExchangeRequest, blockNetwork, captureLogs, CLIENT_ID, CLIENT_SECRET, closedPort, createSigner, exchangeAnswer, fakeKeycloak, ISSUER, linesWithTokens,
-  startTokenEndpoint, userClaims, type FakeServer, type Signer,
+  ALICE,
+  assertExchangeRequest,
+  blockNetwork,
+  captureLogs,
+  CLIENT_ID,
+  closedPort,
+  createSigner,
+  exchangeAnswer,
+  fakeKeycloak,
+  ISSUER,
+  linesWithTokens,
+  startTokenEndpoint,
+  userClaims,
+  type FakeServer,
+  type Signer,
 } from '../testing.ts';
 import { createMemoryCache, createNoCache, type TokenCache } from './cache.ts';
 import { createExchanger, type ExchangeRequest, type Exchanger } from './exchanger.ts';
 
-interface Setup { exchanger: Exchanger; metrics: Metrics; lines: string[] }
+interface Setup {
+  exchanger: Exchanger;
+  metrics: Metrics;
+  lines: string[];
+}
 
 describe('createExchanger', () => {
   let signer: Signer;
@@ -24,8 +41,14 @@ describe('createExchanger', () => {
     const metrics = createMetrics();
     const { logger, lines } = captureLogs();
     const exchanger = createExchanger({
-      keycloak: fakeKeycloak(signer.keys, options.tokenEndpointUrl ?? endpoint.url), cache: options.cache ?? createMemoryCache(), metrics, logger,
-      clientId: CLIENT_ID, issuer: ISSUER, cacheSkewSeconds: options.skew ?? 30, now: () => clock,
+      keycloak: fakeKeycloak(signer.keys, options.tokenEndpointUrl ?? endpoint.url),
+      cache: options.cache ?? createMemoryCache(),
+      metrics,
+      logger,
+      clientId: CLIENT_ID,
+      issuer: ISSUER,
+      cacheSkewSeconds: options.skew ?? 30,
+      now: () => clock,
     });
     allLines.push(...lines);
     return { exchanger, metrics, lines };
@@ -41,7 +64,13 @@ describe('createExchanger', () => {
     endpoint.reply = (recorded) => exchangeAnswer(signer, new URLSearchParams(recorded.body), 120);
     clock = Date.now();
     subjectToken = await signer.sign();
-    request = { subjectToken, audience: 'stock-api', scope: 'portfolio:read', sub: ALICE, tokenHash: tokenHash(subjectToken) };
+    request = {
+      subjectToken,
+      audience: 'stock-api',
+      scope: 'portfolio:read',
+      sub: ALICE,
+      tokenHash: tokenHash(subjectToken),
+    };
   });
   after(async () => {
     assert.deepEqual(linesWithTokens(allLines), []);
@@ -85,7 +114,10 @@ describe('createExchanger', () => {
   });
 
   it('joins 50 concurrent identical calls onto one exchange', async () => {
-    endpoint.reply = async (recorded) => ({ ...await exchangeAnswer(signer, new URLSearchParams(recorded.body), 120), delayMs: 50 });
+    endpoint.reply = async (recorded) => ({
+      ...(await exchangeAnswer(signer, new URLSearchParams(recorded.body), 120)),
+      delayMs: 50,
+    });
     const { exchanger, metrics } = setup();
     const results = await Promise.all(Array.from({ length: 50 }, () => exchanger.exchange(request)));
     assert.equal(endpoint.requests.length, 1);
@@ -122,16 +154,58 @@ describe('createExchanger', () => {
       return { json: { ...(answer.json as object), scope: 'profile' } };
     };
     const { exchanger } = setup();
-    await assert.rejects(exchanger.exchange(request), (error: unknown) => error instanceof ExchangeError && error.code === 'scope_refused' && /without portfolio:read/.test(error.message));
+    await assert.rejects(
+      exchanger.exchange(request),
+      (error: unknown) =>
+        error instanceof ExchangeError &&
+        error.code === 'scope_refused' &&
+        /without portfolio:read/.test(error.message),
+    );
   });
 
   const refusals: Array<{ label: string; status: number; json: Record<string, string>; code: string; fix: RegExp }> = [
-    { label: '403 access_denied "Client is not within the token audience"', status: 403, json: { error: 'access_denied', error_description: 'Client is not within the token audience' }, code: 'subject_not_in_audience', fix: /audience mapper "included\.client\.audience = mcp-server"/ },
-    { label: '400 invalid_request "Requested audience not available: stock-api"', status: 400, json: { error: 'invalid_request', error_description: 'Requested audience not available: stock-api' }, code: 'audience_not_available', fix: /stock-api-audience/ },
-    { label: '400 invalid_scope', status: 400, json: { error: 'invalid_scope', error_description: 'Invalid scopes: trade:write' }, code: 'scope_refused', fix: /trader/ },
-    { label: '400 invalid_request "Invalid token"', status: 400, json: { error: 'invalid_request', error_description: 'Invalid token' }, code: 'subject_token_invalid', fix: /Sign in again/ },
-    { label: '401 invalid_client', status: 401, json: { error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' }, code: 'client_auth_failed', fix: /CLIENT_ID\/CLIENT_SECRET/ },
-    { label: '400 with an unknown error', status: 400, json: { error: 'weird_error' }, code: 'exchange_failed', fix: /troubleshooting/ },
+    {
+      label: '403 access_denied "Client is not within the token audience"',
+      status: 403,
+      json: { error: 'access_denied', error_description: 'Client is not within the token audience' },
+      code: 'subject_not_in_audience',
+      fix: /audience mapper "included\.client\.audience = mcp-server"/,
+    },
+    {
+      label: '400 invalid_request "Requested audience not available: stock-api"',
+      status: 400,
+      json: { error: 'invalid_request', error_description: 'Requested audience not available: stock-api' },
+      code: 'audience_not_available',
+      fix: /stock-api-audience/,
+    },
+    {
+      label: '400 invalid_scope',
+      status: 400,
+      json: { error: 'invalid_scope', error_description: 'Invalid scopes: trade:write' },
+      code: 'scope_refused',
+      fix: /trader/,
+    },
+    {
+      label: '400 invalid_request "Invalid token"',
+      status: 400,
+      json: { error: 'invalid_request', error_description: 'Invalid token' },
+      code: 'subject_token_invalid',
+      fix: /Sign in again/,
+    },
+    {
+      label: '401 invalid_client',
+      status: 401,
+      json: { error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' },
+      code: 'client_auth_failed',
+      fix: /CLIENT_ID\/CLIENT_SECRET/,
+    },
+    {
+      label: '400 with an unknown error',
+      status: 400,
+      json: { error: 'weird_error' },
+      code: 'exchange_failed',
+      fix: /troubleshooting/,
+    },
   ];
   for (const refusal of refusals) {
     it(`translates ${refusal.label} into ${refusal.code}`, async () => {
@@ -170,10 +244,21 @@ describe('createExchanger', () => {
   it('translates a failed discovery into keycloak_unreachable', async () => {
     const metrics = createMetrics();
     const exchanger = createExchanger({
-      keycloak: { ...fakeKeycloak(signer.keys, endpoint.url), configuration: () => Promise.reject(new TypeError('fetch failed')) },
-      cache: createMemoryCache(), metrics, logger: captureLogs().logger, clientId: CLIENT_ID, issuer: ISSUER, cacheSkewSeconds: 30,
+      keycloak: {
+        ...fakeKeycloak(signer.keys, endpoint.url),
+        configuration: () => Promise.reject(new TypeError('fetch failed')),
+      },
+      cache: createMemoryCache(),
+      metrics,
+      logger: captureLogs().logger,
+      clientId: CLIENT_ID,
+      issuer: ISSUER,
+      cacheSkewSeconds: 30,
     });
-    await assert.rejects(exchanger.exchange(request), (error: unknown) => error instanceof ExchangeError && error.code === 'keycloak_unreachable');
+    await assert.rejects(
+      exchanger.exchange(request),
+      (error: unknown) => error instanceof ExchangeError && error.code === 'keycloak_unreachable',
+    );
   });
 
   it('rejects every joined caller when the shared exchange fails', async () => {

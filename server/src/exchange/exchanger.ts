@@ -20,36 +20,78 @@ export interface ExchangeRequest {
   subjectSha256?: string;
 }
 
-export interface ExchangeResult { accessToken: string; cache: 'hit' | 'miss' | 'joined' | 'off'; exchangeMs?: number }
+export interface ExchangeResult {
+  accessToken: string;
+  cache: 'hit' | 'miss' | 'joined' | 'off';
+  exchangeMs?: number;
+}
 
 export interface Exchanger {
   exchange(request: ExchangeRequest): Promise<ExchangeResult>;
 }
 
 /** Keycloak's refusals, translated into what to check in the realm. */
-export function translateExchangeError(error: unknown, realmHint: { clientId: string; audience: string; issuer: string }): ExchangeError {
+export function translateExchangeError(
+  error: unknown,
+  realmHint: { clientId: string; audience: string; issuer: string },
+): ExchangeError {
   if (error instanceof oidc.ResponseBodyError) {
     const description = error.error_description ?? '';
     const keycloakError = `${error.status} ${error.error}: ${description}`;
     if (/not within the token audience/i.test(description)) {
-      return new ExchangeError('subject_not_in_audience', `Keycloak refused the exchange: the user's token does not list "${realmHint.clientId}" in its audience.`, `In the realm, the client scope mcp:tools (and the other MCP scopes) needs the audience mapper "included.client.audience = ${realmHint.clientId}".`, { keycloakError });
+      return new ExchangeError(
+        'subject_not_in_audience',
+        `Keycloak refused the exchange: the user's token does not list "${realmHint.clientId}" in its audience.`,
+        `In the realm, the client scope mcp:tools (and the other MCP scopes) needs the audience mapper "included.client.audience = ${realmHint.clientId}".`,
+        { keycloakError },
+      );
     }
     if (/audience not available/i.test(description)) {
-      return new ExchangeError('audience_not_available', `Keycloak refused the exchange: audience "${realmHint.audience}" is not available to ${realmHint.clientId}.`, `Give client ${realmHint.clientId} the default client scope stock-api-audience (audience mapper to client ${realmHint.audience}), and make sure a client named ${realmHint.audience} exists.`, { keycloakError });
+      return new ExchangeError(
+        'audience_not_available',
+        `Keycloak refused the exchange: audience "${realmHint.audience}" is not available to ${realmHint.clientId}.`,
+        `Give client ${realmHint.clientId} the default client scope stock-api-audience (audience mapper to client ${realmHint.audience}), and make sure a client named ${realmHint.audience} exists.`,
+        { keycloakError },
+      );
     }
     if (error.error === 'invalid_scope') {
-      return new ExchangeError('scope_refused', `Keycloak refused the requested scope: ${description || 'invalid_scope'}.`, `The user's token must already carry the scope (the realm forbids up-scoping on exchange), the user needs the realm role the client scope maps to (trade:write needs "trader"), and ${realmHint.clientId} must have the scope as an optional client scope.`, { keycloakError });
+      return new ExchangeError(
+        'scope_refused',
+        `Keycloak refused the requested scope: ${description || 'invalid_scope'}.`,
+        `The user's token must already carry the scope (the realm forbids up-scoping on exchange), the user needs the realm role the client scope maps to (trade:write needs "trader"), and ${realmHint.clientId} must have the scope as an optional client scope.`,
+        { keycloakError },
+      );
     }
     if (/invalid token/i.test(description) || error.error === 'invalid_token') {
-      return new ExchangeError('subject_token_invalid', 'Keycloak no longer accepts your access token (expired, revoked, or the session was logged out).', 'Sign in again to get a new access token.', { keycloakError });
+      return new ExchangeError(
+        'subject_token_invalid',
+        'Keycloak no longer accepts your access token (expired, revoked, or the session was logged out).',
+        'Sign in again to get a new access token.',
+        { keycloakError },
+      );
     }
     if (error.error === 'invalid_client' || error.error === 'unauthorized_client') {
-      return new ExchangeError('client_auth_failed', `Keycloak rejected the MCP server's own client credentials (${error.error}).`, `Check CLIENT_ID/CLIENT_SECRET against client ${realmHint.clientId} in the realm, and that standard.token.exchange.enabled is on for it.`, { keycloakError });
+      return new ExchangeError(
+        'client_auth_failed',
+        `Keycloak rejected the MCP server's own client credentials (${error.error}).`,
+        `Check CLIENT_ID/CLIENT_SECRET against client ${realmHint.clientId} in the realm, and that standard.token.exchange.enabled is on for it.`,
+        { keycloakError },
+      );
     }
-    return new ExchangeError('exchange_failed', `Keycloak refused the token exchange: ${error.error}${description ? ` (${description})` : ''}.`, 'See docs/troubleshooting.md for the realm settings token exchange needs.', { keycloakError });
+    return new ExchangeError(
+      'exchange_failed',
+      `Keycloak refused the token exchange: ${error.error}${description ? ` (${description})` : ''}.`,
+      'See docs/troubleshooting.md for the realm settings token exchange needs.',
+      { keycloakError },
+    );
   }
   const message = (error as Error)?.message ?? String(error);
-  return new ExchangeError('keycloak_unreachable', `Keycloak could not be reached for token exchange (${message}).`, `Check that Keycloak is running at ${realmHint.issuer} (GET /readyz on this server shows the state); then retry.`, { cause: error });
+  return new ExchangeError(
+    'keycloak_unreachable',
+    `Keycloak could not be reached for token exchange (${message}).`,
+    `Check that Keycloak is running at ${realmHint.issuer} (GET /readyz on this server shows the state); then retry.`,
+    { cause: error },
+  );
 }
 
 export interface ExchangerOptions {
@@ -75,7 +117,8 @@ export function createExchanger(options: ExchangerOptions): Exchanger {
     if (local.size >= LOCAL_MAX) local.delete(local.keys().next().value as string);
     local.set(key, token);
   };
-  const fresh = (token: CachedToken | undefined) => token !== undefined && token.expiresAt - options.cacheSkewSeconds * 1000 > now();
+  const fresh = (token: CachedToken | undefined) =>
+    token !== undefined && token.expiresAt - options.cacheSkewSeconds * 1000 > now();
 
   async function exchangeAtKeycloak(request: ExchangeRequest): Promise<CachedToken> {
     const started = performance.now();
@@ -92,18 +135,48 @@ export function createExchanger(options: ExchangerOptions): Exchanger {
       const granted = response.scope ?? '';
       const missing = request.scope.split(' ').filter((s) => s && !granted.split(' ').includes(s));
       if (missing.length) {
-        throw new ExchangeError('scope_refused', `Keycloak issued a token without ${missing.join(', ')}.`, 'Check the user\'s realm roles and the scope mappings of those client scopes.');
+        throw new ExchangeError(
+          'scope_refused',
+          `Keycloak issued a token without ${missing.join(', ')}.`,
+          "Check the user's realm roles and the scope mappings of those client scopes.",
+        );
       }
       const expiresIn = response.expires_in ?? 60;
-      const token: CachedToken = { accessToken: response.access_token, expiresAt: now() + expiresIn * 1000, scope: granted };
+      const token: CachedToken = {
+        accessToken: response.access_token,
+        expiresAt: now() + expiresIn * 1000,
+        scope: granted,
+      };
       const ttl = expiresIn - options.cacheSkewSeconds;
       await cache.set(request.subjectToken, request.audience, request.scope, token, ttl);
-      logger.log('info', 'token exchanged', { sub: request.sub, subjectTokenHash: request.tokenHash, audience: request.audience, scope: request.scope, expiresIn, exchangeMs: Math.round(performance.now() - started), cache: cache.kind });
+      logger.log('info', 'token exchanged', {
+        sub: request.sub,
+        subjectTokenHash: request.tokenHash,
+        audience: request.audience,
+        scope: request.scope,
+        expiresIn,
+        exchangeMs: Math.round(performance.now() - started),
+        cache: cache.kind,
+      });
       return token;
     } catch (error) {
       metrics.exchangeErrors += 1;
-      const translated = error instanceof ExchangeError ? error : translateExchangeError(error, { clientId: options.clientId, audience: request.audience, issuer: options.issuer });
-      logger.log('warn', 'token exchange failed', { sub: request.sub, subjectTokenHash: request.tokenHash, audience: request.audience, scope: request.scope, exchangeMs: Math.round(performance.now() - started), ...translated.toLogObject() });
+      const translated =
+        error instanceof ExchangeError
+          ? error
+          : translateExchangeError(error, {
+              clientId: options.clientId,
+              audience: request.audience,
+              issuer: options.issuer,
+            });
+      logger.log('warn', 'token exchange failed', {
+        sub: request.sub,
+        subjectTokenHash: request.tokenHash,
+        audience: request.audience,
+        scope: request.scope,
+        exchangeMs: Math.round(performance.now() - started),
+        ...translated.toLogObject(),
+      });
       throw translated;
     }
   }
@@ -137,7 +210,12 @@ export function createExchanger(options: ExchangerOptions): Exchanger {
         return { accessToken: (await pending).accessToken, cache: 'joined' };
       }
       const started = performance.now();
-      const promise = exchangeAtKeycloak(request).then((token) => { remember(key, token); return token; }).finally(() => inFlight.delete(key));
+      const promise = exchangeAtKeycloak(request)
+        .then((token) => {
+          remember(key, token);
+          return token;
+        })
+        .finally(() => inFlight.delete(key));
       inFlight.set(key, promise);
       const token = await promise;
       return { accessToken: token.accessToken, cache: 'miss', exchangeMs: Math.round(performance.now() - started) };

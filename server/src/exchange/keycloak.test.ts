@@ -9,9 +9,17 @@ describe('createKeycloakClient', () => {
   let kc: FakeServer;
   before(async () => {
     blockNetwork();
-    kc = await startFakeServer((request) => (request.path === '/realms/sandbox/.well-known/openid-configuration'
-      ? { json: { issuer, token_endpoint: `${issuer}/protocol/openid-connect/token`, jwks_uri: `${issuer}/protocol/openid-connect/certs` } }
-      : { status: 404, json: {} }));
+    kc = await startFakeServer((request) =>
+      request.path === '/realms/sandbox/.well-known/openid-configuration'
+        ? {
+            json: {
+              issuer,
+              token_endpoint: `${issuer}/protocol/openid-connect/token`,
+              jwks_uri: `${issuer}/protocol/openid-connect/certs`,
+            },
+          }
+        : { status: 404, json: {} },
+    );
   });
   after(() => kc.close());
 

@@ -27,26 +27,47 @@ export function discoveryHardening(issuer: string): Array<(config: oidc.Configur
 }
 
 export function createKeycloakClient(config: Config): KeycloakClient {
-  const toInternal = (url: string) => (config.internalOrigin !== config.publicOrigin && url.startsWith(config.publicOrigin)
-    ? config.internalOrigin + url.slice(config.publicOrigin.length) : url);
-  const toPublic = (text: string) => (config.internalOrigin !== config.publicOrigin ? text.split(config.internalOrigin).join(config.publicOrigin) : text);
+  const toInternal = (url: string) =>
+    config.internalOrigin !== config.publicOrigin && url.startsWith(config.publicOrigin)
+      ? config.internalOrigin + url.slice(config.publicOrigin.length)
+      : url;
+  const toPublic = (text: string) =>
+    config.internalOrigin !== config.publicOrigin ? text.split(config.internalOrigin).join(config.publicOrigin) : text;
   // One fetch for openid-client, jose and the metadata proxy: rewrites public → internal origin, bounds the time.
-  const timeoutFetch = (input: string | URL | Request, init?: { signal?: AbortSignal | null; [key: string]: unknown }): Promise<Response> => {
+  const timeoutFetch = (
+    input: string | URL | Request,
+    init?: { signal?: AbortSignal | null; [key: string]: unknown },
+  ): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    return fetch(toInternal(url), { ...(init as RequestInit), signal: init?.signal ?? AbortSignal.timeout(config.HTTP_TIMEOUT_MS) });
+    return fetch(toInternal(url), {
+      ...(init as RequestInit),
+      signal: init?.signal ?? AbortSignal.timeout(config.HTTP_TIMEOUT_MS),
+    });
   };
 
   let discovered: Promise<oidc.Configuration> | undefined;
   const configuration = () => {
-    discovered ??= oidc.discovery(new URL(config.ISSUER_URL), config.CLIENT_ID, config.CLIENT_SECRET, oidc.ClientSecretBasic(config.CLIENT_SECRET), {
-      execute: discoveryHardening(config.ISSUER_URL),
-      [oidc.customFetch]: timeoutFetch as never,
-      timeout: Math.ceil(config.HTTP_TIMEOUT_MS / 1000),
-    }).then((cfg) => {
-      cfg[oidc.customFetch] = timeoutFetch as never;
-      cfg.timeout = Math.ceil(config.HTTP_TIMEOUT_MS / 1000);
-      return cfg;
-    }).catch((error: unknown) => { discovered = undefined; throw error; });
+    discovered ??= oidc
+      .discovery(
+        new URL(config.ISSUER_URL),
+        config.CLIENT_ID,
+        config.CLIENT_SECRET,
+        oidc.ClientSecretBasic(config.CLIENT_SECRET),
+        {
+          execute: discoveryHardening(config.ISSUER_URL),
+          [oidc.customFetch]: timeoutFetch as never,
+          timeout: Math.ceil(config.HTTP_TIMEOUT_MS / 1000),
+        },
+      )
+      .then((cfg) => {
+        cfg[oidc.customFetch] = timeoutFetch as never;
+        cfg.timeout = Math.ceil(config.HTTP_TIMEOUT_MS / 1000);
+        return cfg;
+      })
+      .catch((error: unknown) => {
+        discovered = undefined;
+        throw error;
+      });
     return discovered;
   };
 
@@ -61,9 +82,10 @@ export function createKeycloakClient(config: Config): KeycloakClient {
   const metadata: KeycloakClient['metadata'] = async (kind) => {
     const hit = cache.get(kind);
     if (hit && Date.now() - hit.at < METADATA_TTL_MS) return hit.value;
-    const url = kind === 'openid-configuration'
-      ? `${config.ISSUER_URL}/.well-known/openid-configuration`
-      : `${config.publicOrigin}/.well-known/oauth-authorization-server${new URL(config.ISSUER_URL).pathname}`;
+    const url =
+      kind === 'openid-configuration'
+        ? `${config.ISSUER_URL}/.well-known/openid-configuration`
+        : `${config.publicOrigin}/.well-known/oauth-authorization-server${new URL(config.ISSUER_URL).pathname}`;
     try {
       const response = await timeoutFetch(url);
       if (!response.ok) throw new Error(`HTTP ${response.status} from ${url}`);
@@ -78,10 +100,17 @@ export function createKeycloakClient(config: Config): KeycloakClient {
 
   const probe = async () => {
     try {
-      const response = await timeoutFetch(`${config.ISSUER_URL}/protocol/openid-connect/certs`, { signal: AbortSignal.timeout(2000) });
-      return response.ok ? { ok: true, detail: 'JWKS reachable' } : { ok: false, detail: `JWKS answered HTTP ${response.status}` };
+      const response = await timeoutFetch(`${config.ISSUER_URL}/protocol/openid-connect/certs`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      return response.ok
+        ? { ok: true, detail: 'JWKS reachable' }
+        : { ok: false, detail: `JWKS answered HTTP ${response.status}` };
     } catch (error) {
-      return { ok: false, detail: `Keycloak unreachable at ${toInternal(config.ISSUER_URL)}: ${(error as Error).message}` };
+      return {
+        ok: false,
+        detail: `Keycloak unreachable at ${toInternal(config.ISSUER_URL)}: ${(error as Error).message}`,
+      };
     }
   };
 

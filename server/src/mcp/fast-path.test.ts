@@ -17,7 +17,12 @@ const TOOL_ARGS: Record<string, Array<Record<string, unknown> | undefined | unkn
   get_stock_info: [{ symbol: 'ACME' }, { symbol: 'acme' }, { symbol: 7 }, {}, undefined, []],
   search_stocks: [{ query: 'acme' }, { query: '' }, { query: 'x', extra: 1 }],
   get_portfolio: [{}, undefined, { extra: true }, 'string'],
-  place_order: [{ symbol: 'ACME', side: 'buy', quantity: 3 }, { symbol: 'ACME', side: 'sell', quantity: 1, limit_price: 10 }, { symbol: 'ACME', side: 'hold', quantity: -1 }, { symbol: 'ACME', side: 'buy', quantity: 1.5 }],
+  place_order: [
+    { symbol: 'ACME', side: 'buy', quantity: 3 },
+    { symbol: 'ACME', side: 'sell', quantity: 1, limit_price: 10 },
+    { symbol: 'ACME', side: 'hold', quantity: -1 },
+    { symbol: 'ACME', side: 'buy', quantity: 1.5 },
+  ],
   whoami: [{}, undefined],
   greet: [{ name: 'Ada' }, {}, { name: 'Zoë 東京' }, { name: 42 }],
   get_datetime: [{}, { timezone: 'x' }],
@@ -25,30 +30,67 @@ const TOOL_ARGS: Record<string, Array<Record<string, unknown> | undefined | unkn
 };
 
 /** Mostly the usual value (so a fair share of requests is one the fast path takes), sometimes an odd one. */
-const mostly = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: usual }, { weight: 1, arbitrary: odd });
+const mostly = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 4, arbitrary: usual }, { weight: 1, arbitrary: odd });
 const idText = mostly(
-  fc.oneof(fc.integer().map(String), fc.string({ maxLength: 12 }).map((text) => JSON.stringify(text))),
+  fc.oneof(
+    fc.integer().map(String),
+    fc.string({ maxLength: 12 }).map((text) => JSON.stringify(text)),
+  ),
   fc.constantFrom('1.5', '1e400', '-0', '0', 'null', 'true', '""', '9007199254740993', '1E2', '[1]', '{"a":1}'),
 );
-const contentType = mostly(fc.constantFrom('application/json', 'application/json; charset=utf-8'), fc.constantFrom('Application/JSON', 'application/json-seq', 'application/json, application/json', 'text/plain'));
-const accept = mostly(fc.constantFrom('application/json, text/event-stream', 'text/event-stream, application/json'), fc.constantFrom('application/json', 'text/event-stream', '*/*'));
-const capabilities = mostly(fc.constantFrom<unknown>({}, { elicitation: {} }), fc.constantFrom<unknown>(5, null, [], 'x'));
+const contentType = mostly(
+  fc.constantFrom('application/json', 'application/json; charset=utf-8'),
+  fc.constantFrom('Application/JSON', 'application/json-seq', 'application/json, application/json', 'text/plain'),
+);
+const accept = mostly(
+  fc.constantFrom('application/json, text/event-stream', 'text/event-stream, application/json'),
+  fc.constantFrom('application/json', 'text/event-stream', '*/*'),
+);
+const capabilities = mostly(
+  fc.constantFrom<unknown>({}, { elicitation: {} }),
+  fc.constantFrom<unknown>(5, null, [], 'x'),
+);
 const toolCall = fc.constantFrom(...Object.keys(TOOL_ARGS)).chain((name) => {
   const [valid, ...others] = TOOL_ARGS[name] ?? [{}];
-  return fc.record({ name: fc.constant(name), args: others.length ? mostly(fc.constant(valid), fc.constantFrom(...others)) : fc.constant(valid) });
+  return fc.record({
+    name: fc.constant(name),
+    args: others.length ? mostly(fc.constant(valid), fc.constantFrom(...others)) : fc.constant(valid),
+  });
 });
 
-interface Sample { id: string; contentType: string; accept: string; name: string; args: unknown; capabilities: unknown; nameHeader: 'same' | 'other' | 'absent'; extraParam: boolean }
-const sample: fc.Arbitrary<Sample> = fc.record({
-  id: idText, contentType, accept, capabilities,
-  nameHeader: mostly(fc.constant<'same' | 'other' | 'absent'>('same'), fc.constantFrom<'same' | 'other' | 'absent'>('other', 'absent')),
-  extraParam: mostly(fc.constant(false), fc.constant(true)),
-  call: toolCall,
-}).map(({ call, ...rest }) => ({ ...rest, name: call.name, args: call.args }));
+interface Sample {
+  id: string;
+  contentType: string;
+  accept: string;
+  name: string;
+  args: unknown;
+  capabilities: unknown;
+  nameHeader: 'same' | 'other' | 'absent';
+  extraParam: boolean;
+}
+const sample: fc.Arbitrary<Sample> = fc
+  .record({
+    id: idText,
+    contentType,
+    accept,
+    capabilities,
+    nameHeader: mostly(
+      fc.constant<'same' | 'other' | 'absent'>('same'),
+      fc.constantFrom<'same' | 'other' | 'absent'>('other', 'absent'),
+    ),
+    extraParam: mostly(fc.constant(false), fc.constant(true)),
+    call: toolCall,
+  })
+  .map(({ call, ...rest }) => ({ ...rest, name: call.name, args: call.args }));
 
 function requestFor(version: (typeof VERSIONS)[number], s: Sample, token: string): Request {
   const modern = version === '2026-07-28';
-  const params: Record<string, unknown> = { name: s.name, ...(s.args === undefined ? {} : { arguments: s.args }), ...(s.extraParam ? { task: { ttl: 1 } } : {}) };
+  const params: Record<string, unknown> = {
+    name: s.name,
+    ...(s.args === undefined ? {} : { arguments: s.args }),
+    ...(s.extraParam ? { task: { ttl: 1 } } : {}),
+  };
   if (modern) {
     params._meta = {
       'io.modelcontextprotocol/protocolVersion': version,
@@ -58,7 +100,13 @@ function requestFor(version: (typeof VERSIONS)[number], s: Sample, token: string
   }
   // The id goes in as raw JSON text, so spellings JSON.stringify cannot produce (1e400, -0, 1E2) are sent as is.
   const body = `{"jsonrpc":"2.0","id":${s.id},"method":"tools/call","params":${JSON.stringify(params)}}`;
-  const headers: Record<string, string> = { host: 'localhost:3000', authorization: `Bearer ${token}`, 'content-type': s.contentType, accept: s.accept, 'mcp-protocol-version': version };
+  const headers: Record<string, string> = {
+    host: 'localhost:3000',
+    authorization: `Bearer ${token}`,
+    'content-type': s.contentType,
+    accept: s.accept,
+    'mcp-protocol-version': version,
+  };
   if (modern) {
     headers['mcp-method'] = 'tools/call';
     if (s.nameHeader !== 'absent') headers['mcp-name'] = s.nameHeader === 'same' ? s.name : 'greet-other';
@@ -77,8 +125,12 @@ describe('fast path vs SDK path: byte-identical answers (generated requests)', (
     token = await fast.signer.sign(userClaims({ scope: TRADER_SCOPE }));
   });
   after(async () => {
-    await fast.close(); await sdk.close();
-    for (const [version, counts] of tally) console.log(`fast-path equivalence ${version}: ${counts.generated} requests generated, ${counts.identical} byte-identical, fast path taken for ${counts.fastPath}`);
+    await fast.close();
+    await sdk.close();
+    for (const [version, counts] of tally)
+      console.log(
+        `fast-path equivalence ${version}: ${counts.generated} requests generated, ${counts.identical} byte-identical, fast path taken for ${counts.fastPath}`,
+      );
   });
 
   /** Sends one request to both apps; returns whether the fast path answered it. */
@@ -100,26 +152,54 @@ describe('fast path vs SDK path: byte-identical answers (generated requests)', (
     it(`answers ${RUNS_PER_VERSION} generated tools/call requests byte for byte like the SDK, and takes the fast path for the plain ones (${version})`, async () => {
       const counts = { generated: 0, identical: 0, fastPath: 0 };
       tally.set(version, counts);
-      await fc.assert(fc.asyncProperty(sample, async (s) => {
-        counts.generated += 1;
-        const took = await compare(version, s);
-        counts.identical += 1;
-        if (took) counts.fastPath += 1;
-      }), { numRuns: RUNS_PER_VERSION });
+      await fc.assert(
+        fc.asyncProperty(sample, async (s) => {
+          counts.generated += 1;
+          const took = await compare(version, s);
+          counts.identical += 1;
+          if (took) counts.fastPath += 1;
+        }),
+        { numRuns: RUNS_PER_VERSION },
+      );
       // A plain call must take the fast path in every version (else the comparison proves nothing about it).
-      const plain: Sample = { id: '41', contentType: 'application/json', accept: 'application/json, text/event-stream', name: 'place_order', args: { symbol: 'ACME', side: 'buy', quantity: 2 }, capabilities: {}, nameHeader: 'same', extraParam: false };
+      const plain: Sample = {
+        id: '41',
+        contentType: 'application/json',
+        accept: 'application/json, text/event-stream',
+        name: 'place_order',
+        args: { symbol: 'ACME', side: 'buy', quantity: 2 },
+        capabilities: {},
+        nameHeader: 'same',
+        extraParam: false,
+      };
       assert.equal(await compare(version, plain), true, 'a plain place_order did not take the fast path');
       assert.equal(await compare(version, { ...plain, id: '"req-é"' }), true, 'a string id did not take the fast path');
-      assert.ok(counts.fastPath >= RUNS_PER_VERSION / 5, `the fast path answered only ${counts.fastPath} of ${counts.generated}`);
+      assert.ok(
+        counts.fastPath >= RUNS_PER_VERSION / 5,
+        `the fast path answered only ${counts.fastPath} of ${counts.generated}`,
+      );
     });
   }
 
   it('defers to the SDK for what the SDK refuses: non-integer ids, JSON sequences, duplicated Content-Type, a bad capabilities shape', async () => {
-    const plain: Sample = { id: '1', contentType: 'application/json', accept: 'application/json, text/event-stream', name: 'whoami', args: {}, capabilities: {}, nameHeader: 'same', extraParam: false };
+    const plain: Sample = {
+      id: '1',
+      contentType: 'application/json',
+      accept: 'application/json, text/event-stream',
+      name: 'whoami',
+      args: {},
+      capabilities: {},
+      nameHeader: 'same',
+      extraParam: false,
+    };
     for (const [version, variant] of [
-      ['2025-11-25', { id: '1.5' }], ['2025-11-25', { id: '1e400' }], ['2026-07-28', { id: '1.5' }],
-      ['2025-11-25', { contentType: 'application/json-seq' }], ['2025-06-18', { contentType: 'application/json, application/json' }],
-      ['2026-07-28', { capabilities: 5 }], ['2026-07-28', { nameHeader: 'other' }],
+      ['2025-11-25', { id: '1.5' }],
+      ['2025-11-25', { id: '1e400' }],
+      ['2026-07-28', { id: '1.5' }],
+      ['2025-11-25', { contentType: 'application/json-seq' }],
+      ['2025-06-18', { contentType: 'application/json, application/json' }],
+      ['2026-07-28', { capabilities: 5 }],
+      ['2026-07-28', { nameHeader: 'other' }],
     ] as const) {
       const took = await compare(version, { ...plain, ...variant });
       assert.equal(took, false, `${version} ${JSON.stringify(variant)} took the fast path`);
@@ -128,28 +208,89 @@ describe('fast path vs SDK path: byte-identical answers (generated requests)', (
 });
 
 describe('fastToolCall', () => {
-  const legacyHeaders = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' });
-  const call = (params: Record<string, unknown>, id: unknown = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params });
-  const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'c', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
-  const modernHeaders = (name: string, extra: Record<string, string> = {}) => new Headers({ 'content-type': 'application/json', accept: 'application/json', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name, ...extra });
+  const legacyHeaders = new Headers({
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': '2025-11-25',
+  });
+  const call = (params: Record<string, unknown>, id: unknown = 1) => ({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params,
+  });
+  const envelope = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'c', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+  const modernHeaders = (name: string, extra: Record<string, string> = {}) =>
+    new Headers({
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+      ...extra,
+    });
 
   it('recognises a 2025-11-25 tools/call for a known tool', () => {
     assert.equal(fastToolCall(legacyHeaders, call({ name: 'whoami', arguments: {} }))?.era, 'legacy');
   });
   it('recognises a 2026-07-28 tools/call with a complete envelope and matching headers', () => {
-    assert.equal(fastToolCall(modernHeaders('whoami'), call({ name: 'whoami', arguments: {}, _meta: envelope }))?.era, 'modern');
+    assert.equal(
+      fastToolCall(modernHeaders('whoami'), call({ name: 'whoami', arguments: {}, _meta: envelope }))?.era,
+      'modern',
+    );
   });
   it('leaves everything else to the SDK', () => {
     assert.equal(fastToolCall(legacyHeaders, [call({ name: 'whoami' })]), undefined, 'batch');
-    assert.equal(fastToolCall(legacyHeaders, { jsonrpc: '2.0', method: 'tools/call', params: { name: 'whoami' } }), undefined, 'notification');
+    assert.equal(
+      fastToolCall(legacyHeaders, { jsonrpc: '2.0', method: 'tools/call', params: { name: 'whoami' } }),
+      undefined,
+      'notification',
+    );
     assert.equal(fastToolCall(legacyHeaders, call({ name: 'nope' })), undefined, 'unknown tool');
-    assert.equal(fastToolCall(legacyHeaders, { ...call({ name: 'whoami' }), method: 'tools/list' }), undefined, 'other method');
-    assert.equal(fastToolCall(new Headers({ ...Object.fromEntries(legacyHeaders), 'mcp-protocol-version': '2024-11-05' }), call({ name: 'whoami' })), undefined, 'old version');
-    assert.equal(fastToolCall(new Headers({ ...Object.fromEntries(legacyHeaders), accept: 'application/json' }), call({ name: 'whoami' })), undefined, 'legacy without SSE accept');
-    assert.equal(fastToolCall(modernHeaders('greet'), call({ name: 'whoami', _meta: envelope })), undefined, 'Mcp-Name mismatch');
+    assert.equal(
+      fastToolCall(legacyHeaders, { ...call({ name: 'whoami' }), method: 'tools/list' }),
+      undefined,
+      'other method',
+    );
+    assert.equal(
+      fastToolCall(
+        new Headers({ ...Object.fromEntries(legacyHeaders), 'mcp-protocol-version': '2024-11-05' }),
+        call({ name: 'whoami' }),
+      ),
+      undefined,
+      'old version',
+    );
+    assert.equal(
+      fastToolCall(
+        new Headers({ ...Object.fromEntries(legacyHeaders), accept: 'application/json' }),
+        call({ name: 'whoami' }),
+      ),
+      undefined,
+      'legacy without SSE accept',
+    );
+    assert.equal(
+      fastToolCall(modernHeaders('greet'), call({ name: 'whoami', _meta: envelope })),
+      undefined,
+      'Mcp-Name mismatch',
+    );
     assert.equal(fastToolCall(modernHeaders('whoami'), call({ name: 'whoami' })), undefined, 'modern without envelope');
-    assert.equal(fastToolCall(modernHeaders('whoami'), call({ name: 'whoami', _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': '2025-11-25' } })), undefined, 'envelope version mismatch');
-    assert.equal(fastToolCall(legacyHeaders, call({ name: 'whoami', _meta: envelope })), undefined, 'legacy header with modern envelope');
+    assert.equal(
+      fastToolCall(
+        modernHeaders('whoami'),
+        call({ name: 'whoami', _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': '2025-11-25' } }),
+      ),
+      undefined,
+      'envelope version mismatch',
+    );
+    assert.equal(
+      fastToolCall(legacyHeaders, call({ name: 'whoami', _meta: envelope })),
+      undefined,
+      'legacy header with modern envelope',
+    );
     assert.equal(fastToolCall(legacyHeaders, call({ name: 'whoami', arguments: [] })), undefined, 'array arguments');
     assert.equal(fastToolCall(legacyHeaders, call({ name: 'whoami' }, null)), undefined, 'null id');
   });

@@ -7,21 +7,50 @@ import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
-  ALICE, LEGACY_VERSION, legacyRequest, mcpHeaders, MODERN_VERSION, modernRequest, NOW, RESOURCE, rpc, startTestApp, stopTestApp,
-  type TestApp, type ToolCallResult,
+  ALICE,
+  LEGACY_VERSION,
+  legacyRequest,
+  mcpHeaders,
+  MODERN_VERSION,
+  modernRequest,
+  NOW,
+  RESOURCE,
+  rpc,
+  startTestApp,
+  stopTestApp,
+  type TestApp,
+  type ToolCallResult,
 } from '../testing.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
 import { createMcp, SERVER_INFO, toAuthInfo } from './handler.ts';
 import { TOOLS } from './tools.ts';
 
-const TOOL_NAMES = ['get_stock_info', 'search_stocks', 'get_portfolio', 'place_order', 'whoami', 'greet', 'get_datetime'];
+const TOOL_NAMES = [
+  'get_stock_info',
+  'search_stocks',
+  'get_portfolio',
+  'place_order',
+  'whoami',
+  'greet',
+  'get_datetime',
+];
 const EXPECTED_SCOPES: Record<string, string[]> = {
-  get_stock_info: ['trade:read'], search_stocks: ['trade:read'], get_portfolio: ['portfolio:read'], place_order: ['trade:write'],
-  whoami: [], greet: [], get_datetime: [],
+  get_stock_info: ['trade:read'],
+  search_stocks: ['trade:read'],
+  get_portfolio: ['portfolio:read'],
+  place_order: ['trade:write'],
+  whoami: [],
+  greet: [],
+  get_datetime: [],
 };
 
-interface ListedTool { name: string; _meta?: Record<string, unknown>; inputSchema: { type: string }; annotations?: { readOnlyHint?: boolean } }
+interface ListedTool {
+  name: string;
+  _meta?: Record<string, unknown>;
+  inputSchema: { type: string };
+  annotations?: { readOnlyHint?: boolean };
+}
 
 function assertToolList(tools: readonly ListedTool[]): void {
   assert.deepEqual(tools.map((tool) => tool.name).sort(), [...TOOL_NAMES].sort());
@@ -46,14 +75,26 @@ function inProcessFetch(t: TestApp, seen: Request[] = []): typeof fetch {
 
 describe('toAuthInfo', () => {
   it('maps the principal onto the SDK AuthInfo with the token and request id', () => {
-    const principal = { sub: ALICE, username: 'alice', clientId: 'mcp-cli', scopes: ['mcp:tools'], jti: 'j', exp: 123, tokenHash: 'abc', tokenSha256: 'full-abc' };
+    const principal = {
+      sub: ALICE,
+      username: 'alice',
+      clientId: 'mcp-cli',
+      scopes: ['mcp:tools'],
+      jti: 'j',
+      exp: 123,
+      tokenHash: 'abc',
+      tokenSha256: 'full-abc',
+    };
     const info = toAuthInfo({ principal, token: 'tok', requestId: 'req-1' });
     assert.equal(info.token, 'tok');
     assert.equal(info.clientId, 'mcp-cli');
     assert.deepEqual(info.scopes, ['mcp:tools']);
     assert.equal(info.expiresAt, 123);
     assert.deepEqual(info.extra, { principal, requestId: 'req-1' });
-    assert.equal(toAuthInfo({ principal: { ...principal, clientId: undefined }, token: 't', requestId: 'r' }).clientId, 'unknown');
+    assert.equal(
+      toAuthInfo({ principal: { ...principal, clientId: undefined }, token: 't', requestId: 'r' }).clientId,
+      'unknown',
+    );
   });
 });
 
@@ -67,20 +108,46 @@ describe('createMcp', () => {
   after(() => stopTestApp(t));
 
   it('registers every tool definition', () => {
-    assert.deepEqual(TOOLS.map((tool) => tool.name), TOOL_NAMES);
+    assert.deepEqual(
+      TOOLS.map((tool) => tool.name),
+      TOOL_NAMES,
+    );
   });
 
   it('refuses a tool whose scope the token lacks even when called past the HTTP scope gate, on both paths (defence in depth)', async () => {
-    const mcp = createMcp({ stock: { call: () => { throw new Error('the stock API must not be called'); } }, logger: createLogger('silent'), metrics: createMetrics() });
-    const principal = { sub: ALICE, username: 'alice', clientId: 'mcp-cli', scopes: ['mcp:tools', 'trade:read'], jti: 'j', exp: 2_000_000_000, tokenHash: 'h', tokenSha256: 'hh' };
+    const mcp = createMcp({
+      stock: {
+        call: () => {
+          throw new Error('the stock API must not be called');
+        },
+      },
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+    });
+    const principal = {
+      sub: ALICE,
+      username: 'alice',
+      clientId: 'mcp-cli',
+      scopes: ['mcp:tools', 'trade:read'],
+      jti: 'j',
+      exp: 2_000_000_000,
+      tokenHash: 'h',
+      tokenSha256: 'hh',
+    };
     const auth = { principal, token: 'not-used', requestId: 'r1' };
     const args = { symbol: 'ACME', side: 'buy', quantity: 1 };
-    for (const request of [legacyRequest('tools/call', { name: 'place_order', arguments: args }, { token }), modernRequest('tools/call', { name: 'place_order', arguments: args }, { token })]) {
+    for (const request of [
+      legacyRequest('tools/call', { name: 'place_order', arguments: args }, { token }),
+      modernRequest('tools/call', { name: 'place_order', arguments: args }, { token }),
+    ]) {
       const body = JSON.parse(await request.clone().text()) as unknown;
       const viaSdk = await rpc<ToolCallResult>(await mcp.fetch(request, auth, body));
       const fast = await mcp.tryFast(request.headers, body, auth);
       assert.ok(fast, 'the fast path should take this well-formed call');
-      for (const [label, reply] of [['SDK', viaSdk], ['fast path', await rpc<ToolCallResult>(fast)]] as const) {
+      for (const [label, reply] of [
+        ['SDK', viaSdk],
+        ['fast path', await rpc<ToolCallResult>(fast)],
+      ] as const) {
         assert.equal(reply.result?.isError, true, `${label}: ${JSON.stringify(reply)}`);
         assert.equal(reply.result?.content[0]?.text, 'Tool place_order needs scope trade:write.', label);
       }
@@ -97,7 +164,13 @@ describe('createMcp', () => {
   });
 
   it('answers a 2025-11-25 initialize without creating a session', async () => {
-    const response = await t.app.request(legacyRequest('initialize', { protocolVersion: LEGACY_VERSION, capabilities: {}, clientInfo: { name: 'unit', version: '1' } }, { token, headers: { 'mcp-protocol-version': LEGACY_VERSION } }));
+    const response = await t.app.request(
+      legacyRequest(
+        'initialize',
+        { protocolVersion: LEGACY_VERSION, capabilities: {}, clientInfo: { name: 'unit', version: '1' } },
+        { token, headers: { 'mcp-protocol-version': LEGACY_VERSION } },
+      ),
+    );
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('mcp-session-id'), null);
     const body = await rpc<{ protocolVersion: string; serverInfo: { name: string } }>(response);
@@ -120,7 +193,9 @@ describe('createMcp', () => {
   });
 
   it('rejects a 2026-07-28 POST whose Mcp-Name does not match the body', async () => {
-    const response = await t.app.request(modernRequest('tools/call', { name: 'greet', arguments: {} }, { token, headers: { 'mcp-name': 'whoami' } }));
+    const response = await t.app.request(
+      modernRequest('tools/call', { name: 'greet', arguments: {} }, { token, headers: { 'mcp-name': 'whoami' } }),
+    );
     assert.equal(response.status, 400);
   });
 
@@ -140,7 +215,12 @@ describe('createMcp', () => {
 
   it('answers GET and DELETE with 405 (stateless, POST only)', async () => {
     for (const method of ['GET', 'DELETE']) {
-      const response = await t.app.request(new Request(RESOURCE, { method, headers: mcpHeaders({ token, headers: { 'mcp-protocol-version': LEGACY_VERSION } }) }));
+      const response = await t.app.request(
+        new Request(RESOURCE, {
+          method,
+          headers: mcpHeaders({ token, headers: { 'mcp-protocol-version': LEGACY_VERSION } }),
+        }),
+      );
       assert.equal(response.status, 405);
       assert.equal(response.headers.get('allow'), 'POST');
     }
@@ -148,32 +228,46 @@ describe('createMcp', () => {
 
   it('serves the v2 client pinned to 2026-07-28', async () => {
     const seen: Request[] = [];
-    const client = new ClientV2({ name: 'unit-v2-pin', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-    const transport = new TransportV2(new URL(RESOURCE), { fetch: inProcessFetch(t, seen), requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    const client = new ClientV2(
+      { name: 'unit-v2-pin', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    const transport = new TransportV2(new URL(RESOURCE), {
+      fetch: inProcessFetch(t, seen),
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    });
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
       assertToolList(tools as ListedTool[]);
-      const result = await client.callTool({ name: 'get_datetime', arguments: {} }) as ToolCallResult;
+      const result = (await client.callTool({ name: 'get_datetime', arguments: {} })) as ToolCallResult;
       assert.equal(result.content[0]?.text, NOW.toISOString());
-      const bad = await client.callTool({ name: 'greet', arguments: { name: 42 } }) as ToolCallResult;
+      const bad = (await client.callTool({ name: 'greet', arguments: { name: 42 } })) as ToolCallResult;
       assert.equal(bad.isError, true);
     } finally {
       await client.close();
     }
     assert.ok(seen.every((request) => request.headers.get('mcp-protocol-version') === MODERN_VERSION));
-    assert.ok(seen.some((request) => request.headers.get('mcp-method') === 'tools/call' && request.headers.get('mcp-name') === 'get_datetime'));
+    assert.ok(
+      seen.some(
+        (request) =>
+          request.headers.get('mcp-method') === 'tools/call' && request.headers.get('mcp-name') === 'get_datetime',
+      ),
+    );
   });
 
   it('serves the v2 client with its default 2025-11-25 negotiation', async () => {
     const seen: Request[] = [];
     const client = new ClientV2({ name: 'unit-v2', version: '1.0.0' });
-    const transport = new TransportV2(new URL(RESOURCE), { fetch: inProcessFetch(t, seen), requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    const transport = new TransportV2(new URL(RESOURCE), {
+      fetch: inProcessFetch(t, seen),
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    });
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
       assertToolList(tools as ListedTool[]);
-      const result = await client.callTool({ name: 'greet', arguments: { name: 'Bob' } }) as ToolCallResult;
+      const result = (await client.callTool({ name: 'greet', arguments: { name: 'Bob' } })) as ToolCallResult;
       assert.match(result.content[0]?.text ?? '', /^Hello, Bob!/);
     } finally {
       await client.close();
@@ -187,12 +281,14 @@ describe('createMcp', () => {
     const { port } = server.address() as AddressInfo;
     const client = new ClientV1({ name: 'unit-v1', version: '1.0.0' });
     // The v1 transport talks to 127.0.0.1, which the default ALLOWED_HOSTS accepts.
-    const transport = new TransportV1(new URL(`http://127.0.0.1:${port}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    const transport = new TransportV1(new URL(`http://127.0.0.1:${port}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    });
     try {
       await client.connect(transport);
       const { tools } = await client.listTools();
       assertToolList(tools as ListedTool[]);
-      const result = await client.callTool({ name: 'get_portfolio', arguments: {} }) as ToolCallResult;
+      const result = (await client.callTool({ name: 'get_portfolio', arguments: {} })) as ToolCallResult;
       assert.equal(result.isError, undefined);
       assert.match(result.content[0]?.text ?? '', /ACME: 10 shares/);
     } finally {

@@ -2,7 +2,11 @@
 // stateless modern path; 2025-era requests (2025-06-18, 2025-11-25) to a per-request stateless transport that
 // answers JSON instead of SSE. No sessions in either era, so there is no session id to steal or bind.
 import {
-  createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport, type AuthInfo,
+  createMcpHandler,
+  isLegacyRequest,
+  McpServer,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
 } from '@modelcontextprotocol/server';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from '../auth/verify.ts';
@@ -15,21 +19,45 @@ import { TOOLS, toolError, type ToolContext, type ToolDefinition, type ToolResul
 
 export const SERVER_INFO = { name: 'mcp-keycloak-sandbox', version: '0.1.0' } as const;
 
-export interface McpDeps { stock: StockApi; logger: Logger; metrics: Metrics; now?: () => Date }
-export interface RequestAuth { principal: Principal; token: string; requestId: string }
+export interface McpDeps {
+  stock: StockApi;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => Date;
+}
+export interface RequestAuth {
+  principal: Principal;
+  token: string;
+  requestId: string;
+}
 
 export function toAuthInfo(auth: RequestAuth): AuthInfo {
-  return { token: auth.token, clientId: auth.principal.clientId ?? 'unknown', scopes: [...auth.principal.scopes], expiresAt: auth.principal.exp, extra: { principal: auth.principal, requestId: auth.requestId } };
+  return {
+    token: auth.token,
+    clientId: auth.principal.clientId ?? 'unknown',
+    scopes: [...auth.principal.scopes],
+    expiresAt: auth.principal.exp,
+    extra: { principal: auth.principal, requestId: auth.requestId },
+  };
 }
 
 export function createMcp(deps: McpDeps) {
   const now = deps.now ?? (() => new Date());
 
   /** One tool call, shared by the SDK path and the fast path so both behave identically. */
-  async function runTool(tool: ToolDefinition, args: unknown, auth: { principal: Principal; requestId: string }, token: string): Promise<ToolResult> {
+  async function runTool(
+    tool: ToolDefinition,
+    args: unknown,
+    auth: { principal: Principal; requestId: string },
+    token: string,
+  ): Promise<ToolResult> {
     // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
     const missing = missingScopes(auth.principal.scopes, tool.requiredScopes);
-    if (missing.length) return { isError: true, content: [{ type: 'text' as const, text: `Tool ${tool.name} needs scope ${missing.join(' ')}.` }] };
+    if (missing.length)
+      return {
+        isError: true,
+        content: [{ type: 'text' as const, text: `Tool ${tool.name} needs scope ${missing.join(' ')}.` }],
+      };
     // What the log line reports about the exchange: cache hit/miss/joined and Keycloak's latency on a miss.
     const trace: { cache?: string; exchangeMs?: number } = {};
     const stock: StockApi = {
@@ -40,39 +68,80 @@ export function createMcp(deps: McpDeps) {
         return response as never;
       },
     };
-    const toolCtx: ToolContext = { principal: auth.principal, subjectToken: token, stock, logger: deps.logger, requestId: auth.requestId, now };
+    const toolCtx: ToolContext = {
+      principal: auth.principal,
+      subjectToken: token,
+      stock,
+      logger: deps.logger,
+      requestId: auth.requestId,
+      now,
+    };
     deps.metrics.toolCalls += 1;
     const started = performance.now();
     try {
       const result = await tool.run(args as never, toolCtx);
-      deps.logger.log('info', 'tool call', { requestId: auth.requestId, sub: auth.principal.sub, jti: auth.principal.jti, tool: tool.name, ms: Math.round(performance.now() - started), ...trace });
+      deps.logger.log('info', 'tool call', {
+        requestId: auth.requestId,
+        sub: auth.principal.sub,
+        jti: auth.principal.jti,
+        tool: tool.name,
+        ms: Math.round(performance.now() - started),
+        ...trace,
+      });
       return result;
     } catch (error) {
       deps.metrics.toolErrors += 1;
       const result = toolError(error);
-      deps.logger.log('warn', 'tool error', { requestId: auth.requestId, sub: auth.principal.sub, jti: auth.principal.jti, tool: tool.name, ...trace, error: (error as Error).name, code: (error as { code?: string }).code, message: (error as Error).message });
+      deps.logger.log('warn', 'tool error', {
+        requestId: auth.requestId,
+        sub: auth.principal.sub,
+        jti: auth.principal.jti,
+        tool: tool.name,
+        ...trace,
+        error: (error as Error).name,
+        code: (error as { code?: string }).code,
+        message: (error as Error).message,
+      });
       if (result) return result;
       // A bug, not a domain failure: the client gets the request id, the log gets the details.
-      deps.logger.log('error', 'tool crashed', { requestId: auth.requestId, tool: tool.name, stack: (error as Error).stack });
-      return { isError: true, content: [{ type: 'text' as const, text: `Internal error in ${tool.name}; the server log has details under request id ${auth.requestId}.` }] };
+      deps.logger.log('error', 'tool crashed', {
+        requestId: auth.requestId,
+        tool: tool.name,
+        stack: (error as Error).stack,
+      });
+      return {
+        isError: true,
+        content: [
+          {
+            type: 'text' as const,
+            text: `Internal error in ${tool.name}; the server log has details under request id ${auth.requestId}.`,
+          },
+        ],
+      };
     }
   }
 
   function buildServer(): McpServer {
-    const server = new McpServer(SERVER_INFO, { instructions: 'Fictional stock market tools. Each tool names the OAuth scope it needs; call whoami to see yours.' });
+    const server = new McpServer(SERVER_INFO, {
+      instructions: 'Fictional stock market tools. Each tool names the OAuth scope it needs; call whoami to see yours.',
+    });
     for (const tool of TOOLS) {
-      server.registerTool(tool.name, {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.inputSchema,
-        annotations: { readOnlyHint: tool.readOnly, destructiveHint: !tool.readOnly, openWorldHint: false },
-        _meta: { 'sandbox/requiredScopes': tool.requiredScopes },
-      }, async (args: unknown, ctx) => {
-        const extra = ctx.http?.authInfo?.extra as { principal: Principal; requestId: string } | undefined;
-        const token = ctx.http?.authInfo?.token;
-        if (!extra || !token) throw new Error('tool called without authentication (bearer middleware missing)');
-        return runTool(tool, args, extra, token);
-      });
+      server.registerTool(
+        tool.name,
+        {
+          title: tool.title,
+          description: tool.description,
+          inputSchema: tool.inputSchema,
+          annotations: { readOnlyHint: tool.readOnly, destructiveHint: !tool.readOnly, openWorldHint: false },
+          _meta: { 'sandbox/requiredScopes': tool.requiredScopes },
+        },
+        async (args: unknown, ctx) => {
+          const extra = ctx.http?.authInfo?.extra as { principal: Principal; requestId: string } | undefined;
+          const token = ctx.http?.authInfo?.token;
+          if (!extra || !token) throw new Error('tool called without authentication (bearer middleware missing)');
+          return runTool(tool, args, extra, token);
+        },
+      );
     }
     return server;
   }
@@ -92,22 +161,47 @@ export function createMcp(deps: McpDeps) {
     },
   });
 
-  async function serveModern(request: Request, options: { authInfo: AuthInfo; parsedBody?: unknown }, requestId: string): Promise<Response> {
+  async function serveModern(
+    request: Request,
+    options: { authInfo: AuthInfo; parsedBody?: unknown },
+    requestId: string,
+  ): Promise<Response> {
     const errors: Error[] = [];
     const response = await reported.run(errors, () => modern.fetch(request, options));
     for (const error of errors) {
-      if (response.status >= 500) deps.logger.log('error', 'mcp handler error', { requestId, status: response.status, error: error.name, message: error.message });
-      else deps.logger.log('info', 'request refused by the MCP handler', { requestId, status: response.status, message: error.message });
+      if (response.status >= 500)
+        deps.logger.log('error', 'mcp handler error', {
+          requestId,
+          status: response.status,
+          error: error.name,
+          message: error.message,
+        });
+      else
+        deps.logger.log('info', 'request refused by the MCP handler', {
+          requestId,
+          status: response.status,
+          message: error.message,
+        });
     }
     return response;
   }
 
   async function legacy(request: Request, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
     if (request.method !== 'POST') {
-      return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST.' }, id: null }, { status: 405, headers: { allow: 'POST' } });
+      return Response.json(
+        {
+          jsonrpc: '2.0',
+          error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST.' },
+          id: null,
+        },
+        { status: 405, headers: { allow: 'POST' } },
+      );
     }
     const server = buildServer();
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
     await server.connect(transport);
     try {
       return await transport.handleRequest(request, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody });
@@ -132,9 +226,18 @@ export function createMcp(deps: McpDeps) {
       if (!args.success) return undefined;
       deps.metrics.fastPathCalls += 1;
       const result = await runTool(call.tool, args.data, auth, auth.token);
-      const body = call.era === 'modern'
-        ? { result: { ...result, resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': SERVER_INFO } }, jsonrpc: '2.0', id: call.id }
-        : { result, jsonrpc: '2.0', id: call.id };
+      const body =
+        call.era === 'modern'
+          ? {
+              result: {
+                ...result,
+                resultType: 'complete',
+                _meta: { 'io.modelcontextprotocol/serverInfo': SERVER_INFO },
+              },
+              jsonrpc: '2.0',
+              id: call.id,
+            }
+          : { result, jsonrpc: '2.0', id: call.id };
       return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
     },
     async fetch(request: Request, auth: RequestAuth, parsedBody?: unknown): Promise<Response> {

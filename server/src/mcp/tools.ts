@@ -35,62 +35,136 @@ function define<S extends z.ZodObject>(tool: ToolDefinition<S>): ToolDefinition 
   return tool as unknown as ToolDefinition;
 }
 
-const ok = (text: string, structured: Record<string, unknown>): ToolResult => ({ content: [{ type: 'text', text }], structuredContent: structured });
+const ok = (text: string, structured: Record<string, unknown>): ToolResult => ({
+  content: [{ type: 'text', text }],
+  structuredContent: structured,
+});
 
 /** Downstream and exchange failures become tool errors the model can act on; anything else is a bug and is rethrown. */
 export function toolError(error: unknown): ToolResult | undefined {
   if (error instanceof ExchangeError) {
-    return { isError: true, content: [{ type: 'text', text: `${error.message} What to do: ${error.fix}` }], structuredContent: { error: error.code, message: error.message, fix: error.fix } };
+    return {
+      isError: true,
+      content: [{ type: 'text', text: `${error.message} What to do: ${error.fix}` }],
+      structuredContent: { error: error.code, message: error.message, fix: error.fix },
+    };
   }
   if (error instanceof DownstreamError) {
-    return { isError: true, content: [{ type: 'text', text: error.message }], structuredContent: { error: error.code, message: error.message } };
+    return {
+      isError: true,
+      content: [{ type: 'text', text: error.message }],
+      structuredContent: { error: error.code, message: error.message },
+    };
   }
   return undefined;
 }
 
 // Starts with a letter: "." and ".." would otherwise be path segments in /stocks/<symbol> (→ /stocks/ or /).
-const symbol = z.string().trim().min(1).max(12).regex(/^[A-Za-z][A-Za-z.]*$/, 'a ticker symbol: a letter, then letters and dots').transform((s) => s.toUpperCase());
+const symbol = z
+  .string()
+  .trim()
+  .min(1)
+  .max(12)
+  .regex(/^[A-Za-z][A-Za-z.]*$/, 'a ticker symbol: a letter, then letters and dots')
+  .transform((s) => s.toUpperCase());
 
-interface Quote { symbol: string; name: string; price: number; currency: string; change?: number; changePercent?: number; sector?: string }
-interface Holding { symbol: string; quantity: number; averagePrice?: number; marketValue?: number }
-interface Portfolio { owner?: { sub?: string; username?: string }; holdings: Holding[]; cash?: number; totalValue?: number }
+interface Quote {
+  symbol: string;
+  name: string;
+  price: number;
+  currency: string;
+  change?: number;
+  changePercent?: number;
+  sector?: string;
+}
+interface Holding {
+  symbol: string;
+  quantity: number;
+  averagePrice?: number;
+  marketValue?: number;
+}
+interface Portfolio {
+  owner?: { sub?: string; username?: string };
+  holdings: Holding[];
+  cash?: number;
+  totalValue?: number;
+}
 
 const money = (n: number | undefined) => (typeof n === 'number' ? n.toFixed(2) : '?');
 
 export const TOOLS: readonly ToolDefinition[] = [
   define({
-    name: 'get_stock_info', title: 'Stock quote', readOnly: true, requiredScopes: ['trade:read'],
+    name: 'get_stock_info',
+    title: 'Stock quote',
+    readOnly: true,
+    requiredScopes: ['trade:read'],
     description: 'Current quote and facts for one ticker symbol (fictional market). Requires scope trade:read.',
     inputSchema: z.object({ symbol: symbol.describe('Ticker symbol, e.g. ACME') }),
     async run({ symbol: sym }, ctx) {
-      const { data } = await ctx.stock.call<Quote>({ principal: ctx.principal, subjectToken: ctx.subjectToken, scope: 'trade:read', path: `/stocks/${encodeURIComponent(sym)}` });
-      return ok(`${data.symbol} (${data.name}): ${money(data.price)} ${data.currency}${typeof data.changePercent === 'number' ? `, ${data.changePercent >= 0 ? '+' : ''}${data.changePercent.toFixed(2)}% today` : ''}`, { quote: data });
+      const { data } = await ctx.stock.call<Quote>({
+        principal: ctx.principal,
+        subjectToken: ctx.subjectToken,
+        scope: 'trade:read',
+        path: `/stocks/${encodeURIComponent(sym)}`,
+      });
+      return ok(
+        `${data.symbol} (${data.name}): ${money(data.price)} ${data.currency}${typeof data.changePercent === 'number' ? `, ${data.changePercent >= 0 ? '+' : ''}${data.changePercent.toFixed(2)}% today` : ''}`,
+        { quote: data },
+      );
     },
   }),
   define({
-    name: 'search_stocks', title: 'Search stocks', readOnly: true, requiredScopes: ['trade:read'],
+    name: 'search_stocks',
+    title: 'Search stocks',
+    readOnly: true,
+    requiredScopes: ['trade:read'],
     description: 'Find ticker symbols by symbol or company name. Requires scope trade:read.',
     inputSchema: z.object({ query: z.string().trim().min(1).max(64).describe('Part of a symbol or company name') }),
     async run({ query }, ctx) {
-      const { data } = await ctx.stock.call<{ results: Quote[] }>({ principal: ctx.principal, subjectToken: ctx.subjectToken, scope: 'trade:read', path: `/stocks?q=${encodeURIComponent(query)}` });
+      const { data } = await ctx.stock.call<{ results: Quote[] }>({
+        principal: ctx.principal,
+        subjectToken: ctx.subjectToken,
+        scope: 'trade:read',
+        path: `/stocks?q=${encodeURIComponent(query)}`,
+      });
       const results = data.results ?? [];
-      const text = results.length ? results.map((q) => `${q.symbol} ${q.name} ${money(q.price)} ${q.currency}`).join('\n') : `No stocks match "${query}".`;
+      const text = results.length
+        ? results.map((q) => `${q.symbol} ${q.name} ${money(q.price)} ${q.currency}`).join('\n')
+        : `No stocks match "${query}".`;
       return ok(text, { results });
     },
   }),
   define({
-    name: 'get_portfolio', title: 'My portfolio', readOnly: true, requiredScopes: ['portfolio:read'],
+    name: 'get_portfolio',
+    title: 'My portfolio',
+    readOnly: true,
+    requiredScopes: ['portfolio:read'],
     description: "The signed-in user's holdings and cash. Requires scope portfolio:read.",
     inputSchema: z.object({}),
     async run(_args, ctx) {
-      const { data } = await ctx.stock.call<Portfolio>({ principal: ctx.principal, subjectToken: ctx.subjectToken, scope: 'portfolio:read', path: '/portfolio' });
-      const lines = data.holdings.map((h) => `${h.symbol}: ${h.quantity} shares${h.marketValue !== undefined ? ` worth ${money(h.marketValue)}` : ''}`);
-      return ok(`Portfolio of ${data.owner?.username ?? ctx.principal.username ?? ctx.principal.sub}:\n${lines.join('\n')}\nCash ${money(data.cash)}, total ${money(data.totalValue)}`, { portfolio: data });
+      const { data } = await ctx.stock.call<Portfolio>({
+        principal: ctx.principal,
+        subjectToken: ctx.subjectToken,
+        scope: 'portfolio:read',
+        path: '/portfolio',
+      });
+      const lines = data.holdings.map(
+        (h) =>
+          `${h.symbol}: ${h.quantity} shares${h.marketValue !== undefined ? ` worth ${money(h.marketValue)}` : ''}`,
+      );
+      return ok(
+        `Portfolio of ${data.owner?.username ?? ctx.principal.username ?? ctx.principal.sub}:\n${lines.join('\n')}\nCash ${money(data.cash)}, total ${money(data.totalValue)}`,
+        { portfolio: data },
+      );
     },
   }),
   define({
-    name: 'place_order', title: 'Place an order', readOnly: false, requiredScopes: ['trade:write'],
-    description: 'Buy or sell shares for the signed-in user (fictional money). Requires scope trade:write, which only users with the trader role can get.',
+    name: 'place_order',
+    title: 'Place an order',
+    readOnly: false,
+    requiredScopes: ['trade:write'],
+    description:
+      'Buy or sell shares for the signed-in user (fictional money). Requires scope trade:write, which only users with the trader role can get.',
     inputSchema: z.object({
       symbol: symbol.describe('Ticker symbol'),
       side: z.enum(['buy', 'sell']).describe('buy or sell'),
@@ -98,38 +172,77 @@ export const TOOLS: readonly ToolDefinition[] = [
       limit_price: z.number().positive().optional().describe('Optional limit price in USD'),
     }),
     async run(args, ctx) {
-      const { data } = await ctx.stock.call<{ id: string; status: string; symbol: string; side: string; quantity: number }>({
-        principal: ctx.principal, subjectToken: ctx.subjectToken, scope: 'trade:write', method: 'POST', path: '/orders', body: args,
+      const { data } = await ctx.stock.call<{
+        id: string;
+        status: string;
+        symbol: string;
+        side: string;
+        quantity: number;
+      }>({
+        principal: ctx.principal,
+        subjectToken: ctx.subjectToken,
+        scope: 'trade:write',
+        method: 'POST',
+        path: '/orders',
+        body: args,
       });
       return ok(`Order ${data.id}: ${data.side} ${data.quantity} ${data.symbol} — ${data.status}`, { order: data });
     },
   }),
   define({
-    name: 'whoami', title: 'Who am I', readOnly: true, requiredScopes: [],
+    name: 'whoami',
+    title: 'Who am I',
+    readOnly: true,
+    requiredScopes: [],
     description: 'Shows your identity, your token scopes and which tools those scopes open. Any valid token.',
     inputSchema: z.object({}),
     async run(_args, ctx) {
       const { principal } = ctx;
-      const tools = TOOLS.map((tool) => ({ name: tool.name, requiredScopes: tool.requiredScopes, allowed: tool.requiredScopes.every((s) => principal.scopes.includes(s)) }));
+      const tools = TOOLS.map((tool) => ({
+        name: tool.name,
+        requiredScopes: tool.requiredScopes,
+        allowed: tool.requiredScopes.every((s) => principal.scopes.includes(s)),
+      }));
       const text = [
         `You are ${principal.username ?? '(no username claim)'} (sub ${principal.sub}) via client ${principal.clientId ?? '?'}.`,
         `Scopes: ${principal.scopes.join(' ') || '(none)'}`,
-        ...tools.map((t) => `${t.allowed ? 'open  ' : 'locked'} ${t.name}${t.requiredScopes.length ? ` (needs ${t.requiredScopes.join(' ')})` : ''}`),
+        ...tools.map(
+          (t) =>
+            `${t.allowed ? 'open  ' : 'locked'} ${t.name}${t.requiredScopes.length ? ` (needs ${t.requiredScopes.join(' ')})` : ''}`,
+        ),
       ].join('\n');
-      return ok(text, { sub: principal.sub, username: principal.username ?? null, clientId: principal.clientId ?? null, scopes: [...principal.scopes], jti: principal.jti ?? null, expiresAt: new Date(principal.exp * 1000).toISOString(), tools });
+      return ok(text, {
+        sub: principal.sub,
+        username: principal.username ?? null,
+        clientId: principal.clientId ?? null,
+        scopes: [...principal.scopes],
+        jti: principal.jti ?? null,
+        expiresAt: new Date(principal.exp * 1000).toISOString(),
+        tools,
+      });
     },
   }),
   define({
-    name: 'greet', title: 'Greet', readOnly: true, requiredScopes: [],
+    name: 'greet',
+    title: 'Greet',
+    readOnly: true,
+    requiredScopes: [],
     description: 'Says hello to you (or to a name you give). Any valid token.',
-    inputSchema: z.object({ name: z.string().trim().min(1).max(100).optional().describe('Who to greet; defaults to you') }),
+    inputSchema: z.object({
+      name: z.string().trim().min(1).max(100).optional().describe('Who to greet; defaults to you'),
+    }),
     async run({ name }, ctx) {
       const who = name ?? ctx.principal.username ?? 'there';
-      return ok(`Hello, ${who}! (signed in as ${ctx.principal.username ?? ctx.principal.sub})`, { greeting: `Hello, ${who}!` });
+      return ok(`Hello, ${who}! (signed in as ${ctx.principal.username ?? ctx.principal.sub})`, {
+        greeting: `Hello, ${who}!`,
+      });
     },
   }),
   define({
-    name: 'get_datetime', title: 'Current date and time', readOnly: true, requiredScopes: [],
+    name: 'get_datetime',
+    title: 'Current date and time',
+    readOnly: true,
+    requiredScopes: [],
     description: "The server's current date and time (UTC, ISO 8601). Any valid token.",
     inputSchema: z.object({}),
     async run(_args, ctx) {

@@ -5,7 +5,12 @@ import type { KeycloakClient } from '../exchange/keycloak.ts';
 import { blockNetwork, captureLogs, createTestApp, ISSUER, testConfig, type TestApp } from '../testing.ts';
 import { protectedResourceMetadata } from './protected-resource.ts';
 
-interface Prm { resource: string; authorization_servers: string[]; scopes_supported: string[]; bearer_methods_supported: string[] }
+interface Prm {
+  resource: string;
+  authorization_servers: string[];
+  scopes_supported: string[];
+  bearer_methods_supported: string[];
+}
 
 const get = (t: TestApp, path: string, headers: Record<string, string> = {}) =>
   t.app.request(new Request(`http://localhost:3000${path}`, { headers: { host: 'localhost:3000', ...headers } }));
@@ -23,7 +28,10 @@ describe('protectedResourceMetadata', () => {
 
 describe('wellKnownRoutes', () => {
   let t: TestApp;
-  before(async () => { blockNetwork(); t = await createTestApp(); });
+  before(async () => {
+    blockNetwork();
+    t = await createTestApp();
+  });
   after(() => t.close());
 
   for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
@@ -32,7 +40,7 @@ describe('wellKnownRoutes', () => {
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /application\/json/);
       assert.equal(response.headers.get('access-control-allow-origin'), '*');
-      const document = await response.json() as Prm;
+      const document = (await response.json()) as Prm;
       assert.equal(document.resource, 'http://localhost:3000/mcp');
       assert.deepEqual(document.authorization_servers, [ISSUER]);
       assert.deepEqual(document.bearer_methods_supported, ['header']);
@@ -41,10 +49,17 @@ describe('wellKnownRoutes', () => {
   }
 
   it('answers a CORS preflight for the metadata', async () => {
-    const response = await t.app.request(new Request('http://localhost:3000/.well-known/oauth-protected-resource/mcp', {
-      method: 'OPTIONS',
-      headers: { host: 'localhost:3000', origin: 'http://localhost:6274', 'access-control-request-method': 'GET', 'access-control-request-headers': 'mcp-protocol-version' },
-    }));
+    const response = await t.app.request(
+      new Request('http://localhost:3000/.well-known/oauth-protected-resource/mcp', {
+        method: 'OPTIONS',
+        headers: {
+          host: 'localhost:3000',
+          origin: 'http://localhost:6274',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'mcp-protocol-version',
+        },
+      }),
+    );
     assert.ok(response.status === 204 || response.status === 200, `status ${response.status}`);
     assert.equal(response.headers.get('access-control-allow-origin'), '*');
     assert.match(response.headers.get('access-control-allow-methods') ?? '', /GET/);
@@ -54,10 +69,13 @@ describe('wellKnownRoutes', () => {
   it('proxies the authorization-server metadata from Keycloak', async () => {
     const response = await get(t, '/.well-known/oauth-authorization-server');
     assert.equal(response.status, 200);
-    const body = await response.json() as { issuer: string; kind: string };
+    const body = (await response.json()) as { issuer: string; kind: string };
     assert.equal(body.issuer, ISSUER);
     assert.equal(body.kind, 'oauth-authorization-server');
-    assert.equal((await (await get(t, '/.well-known/openid-configuration')).json() as { kind: string }).kind, 'openid-configuration');
+    assert.equal(
+      ((await (await get(t, '/.well-known/openid-configuration')).json()) as { kind: string }).kind,
+      'openid-configuration',
+    );
   });
 
   it('answers 503 with a hint when Keycloak metadata is unreachable', async () => {
@@ -70,10 +88,12 @@ describe('wellKnownRoutes', () => {
     };
     const { app, close } = createApp({ config: testConfig(), keycloak, logger });
     try {
-      const response = await app.request(new Request('http://localhost:3000/.well-known/openid-configuration', { headers: { host: 'localhost:3000' } }));
+      const response = await app.request(
+        new Request('http://localhost:3000/.well-known/openid-configuration', { headers: { host: 'localhost:3000' } }),
+      );
       assert.equal(response.status, 503);
       assert.equal(response.headers.get('retry-after'), '5');
-      const body = await response.json() as { error: string; error_description: string };
+      const body = (await response.json()) as { error: string; error_description: string };
       assert.equal(body.error, 'temporarily_unavailable');
       assert.match(body.error_description, /realms\/sandbox/);
       assert.ok(lines.some((line) => line.includes('authorization server metadata unavailable')));

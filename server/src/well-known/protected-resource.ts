@@ -20,9 +20,15 @@ export function protectedResourceMetadata(config: Config): Record<string, unknow
 
 export function wellKnownRoutes(config: Config, keycloak: KeycloakClient, logger: Logger): Hono {
   const app = new Hono();
-  app.use('/.well-known/*', cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'], allowHeaders: ['mcp-protocol-version'], maxAge: 600 }));
+  app.use(
+    '/.well-known/*',
+    cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'], allowHeaders: ['mcp-protocol-version'], maxAge: 600 }),
+  );
   const document = protectedResourceMetadata(config);
-  const prm = () => new Response(JSON.stringify(document), { headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' } });
+  const prm = () =>
+    new Response(JSON.stringify(document), {
+      headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+    });
   app.get(config.resourceMetadataUrl.pathname, prm);
   app.get('/.well-known/oauth-protected-resource', prm);
 
@@ -31,7 +37,13 @@ export function wellKnownRoutes(config: Config, keycloak: KeycloakClient, logger
       return Response.json(await keycloak.metadata(kind), { headers: { 'cache-control': 'public, max-age=300' } });
     } catch (error) {
       logger.log('warn', 'authorization server metadata unavailable', { kind, message: (error as Error).message });
-      return Response.json({ error: 'temporarily_unavailable', error_description: `Keycloak metadata is unreachable; fetch it from ${config.ISSUER_URL} directly or retry.` }, { status: 503, headers: { 'retry-after': '5' } });
+      return Response.json(
+        {
+          error: 'temporarily_unavailable',
+          error_description: `Keycloak metadata is unreachable; fetch it from ${config.ISSUER_URL} directly or retry.`,
+        },
+        { status: 503, headers: { 'retry-after': '5' } },
+      );
     }
   };
   app.get('/.well-known/oauth-authorization-server', asMetadata('oauth-authorization-server'));
