@@ -76,6 +76,7 @@ export function seedAccount(sub: string): Account {
 
 export type AccountsOptions = { now?: () => Date; newId?: () => string };
 
+/** In-memory accounts: each user is seeded with cash and holdings on first sight (keyed by `sub`). */
 export function createAccounts(options: AccountsOptions = {}): Accounts {
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => `ord_${randomUUID()}`);

@@ -30,6 +30,11 @@ export type CreateAppOptions = {
 const MAX_QUERY_LENGTH = 64;
 const MAX_ORDER_BODY_BYTES = 4 * 1024;
 
+/**
+ * The mock stock API as a Hono app: every route requires a token obtained by RFC 8693 exchange for its audience.
+ *
+ *   const app = createApp({ config, keys: createRemoteJWKSet(new URL(config.JWKS_URL)) });
+ */
 export function createApp(options: CreateAppOptions): Hono<AuthEnv> {
   const { config, keys } = options;
   const now = options.now ?? (() => new Date());

@@ -44,6 +44,12 @@ function jsonRpcError(status: number, code: number, message: string): Response {
   return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
 }
 
+/**
+ * The whole MCP server as a Hono app, plus its counters and cache. main.ts serves it; tests call `app.request()`.
+ *
+ *   const { app, close } = createApp({ config: loadConfig(process.env) });
+ *   serve({ fetch: app.fetch, port: config.PORT });
+ */
 export function createApp(deps: AppDeps) {
   const { config } = deps;
   const fastPath = deps.fastPath ?? true;

@@ -41,6 +41,7 @@ export function bufferedStdout(): (line: string) => void {
   };
 }
 
+/** A JSON-lines logger at `level` (lines below it are dropped); `write` defaults to buffered stdout. */
 export function createLogger(level: Level | 'silent', write: (line: string) => void = bufferedStdout()): Logger {
   const threshold = ORDER[level];
   return {

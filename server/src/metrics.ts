@@ -13,6 +13,7 @@ export interface Metrics {
   downstreamCalls: number;
 }
 
+/** Fresh counters, all zero. */
 export function createMetrics(): Metrics {
   return {
     exchanges: 0,

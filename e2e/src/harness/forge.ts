@@ -82,6 +82,7 @@ export interface Forger {
   publicJwk(): Promise<Record<string, unknown>>;
 }
 
+/** Forged tokens for the refusal tests: own keys, `alg: none`, HMAC with the realm's public key, tampered payloads. */
 export async function createForger(): Promise<Forger> {
   const { privateKey, publicKey } = (await generateKeyPair('RS256', { extractable: true })) as {
     privateKey: CryptoKey;

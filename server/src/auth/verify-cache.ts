@@ -15,6 +15,12 @@ export interface VerifyCacheOptions {
   now?: () => number;
 }
 
+/**
+ * A verifier that remembers successful verifications until the token expires (at most maxAgeSeconds).
+ *
+ *   const verify = createTokenVerifier({ keys, issuer, resource, maxTokenBytes: 8192 });
+ *   const principal = await verify(bearer); // throws AuthError with a client-facing message
+ */
 export function createTokenVerifier(options: VerifyOptions, cacheOptions: VerifyCacheOptions = {}): TokenVerifier {
   const maxEntries = cacheOptions.maxEntries ?? 10_000;
   const maxAgeMs = (cacheOptions.maxAgeSeconds ?? 300) * 1000;

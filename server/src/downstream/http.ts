@@ -21,6 +21,7 @@ export class HttpTimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
+/** A keep-alive HTTP/1.1 client for plain-HTTP JSON calls; `close()` destroys its sockets. */
 export function createHttpClient(maxSockets = 128): HttpClient {
   const agent = new Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 1000 });
   return {

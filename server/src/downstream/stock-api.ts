@@ -23,6 +23,13 @@ export interface StockApi {
   call<T>(call: StockCall): Promise<StockResponse<T>>;
 }
 
+/**
+ * The stock API client: every call exchanges the user's token (through the exchanger and its cache) for one scoped
+ * to the call, then sends only the exchanged token.
+ *
+ *   const stock = createStockApi({ baseUrl: 'http://localhost:4000', audience: 'stock-api', timeoutMs: 5000, exchanger, metrics });
+ *   const { data } = await stock.call({ principal, subjectToken, scope: 'trade:read', method: 'GET', path: '/stocks/ACME' });
+ */
 export function createStockApi(options: {
   baseUrl: string;
   audience: string;

@@ -50,6 +50,7 @@ export function open(subjectToken: string, sealed: string): CachedToken | undefi
   }
 }
 
+/** An in-process LRU of exchanged tokens (the default when REDIS_URL is unset). */
 export function createMemoryCache(maxEntries = 10_000): TokenCache {
   const entries = new Map<string, { sealed: string; until: number }>();
   return {
@@ -78,6 +79,7 @@ export function createMemoryCache(maxEntries = 10_000): TokenCache {
   };
 }
 
+/** No cache: every call exchanges at Keycloak (EXCHANGE_CACHE=off, for benchmarks). */
 export function createNoCache(): TokenCache {
   return {
     kind: 'off',

@@ -105,6 +105,13 @@ export interface ExchangerOptions {
   now?: () => number;
 }
 
+/**
+ * RFC 8693 token exchange at Keycloak with a cache in front and single-flight for concurrent misses; Keycloak's
+ * refusals become ExchangeErrors that name the realm setting to check.
+ *
+ *   const exchanger = createExchanger({ keycloak, cache, metrics, logger, clientId: 'mcp-server', issuer, cacheSkewSeconds: 30 });
+ *   const { accessToken, cache } = await exchanger.exchange({ subjectToken, subjectSha256, audience: 'stock-api', scope: 'trade:read', sub, tokenHash });
+ */
 export function createExchanger(options: ExchangerOptions): Exchanger {
   const { keycloak, cache, metrics, logger } = options;
   const now = options.now ?? Date.now;

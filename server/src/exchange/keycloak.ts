@@ -26,6 +26,7 @@ export function discoveryHardening(issuer: string): Array<(config: oidc.Configur
   return new URL(issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
 }
 
+/** Keycloak for this server: lazy discovery, the JWKS, the metadata documents and a readiness probe, all through one fetch. */
 export function createKeycloakClient(config: Config): KeycloakClient {
   const toInternal = (url: string) =>
     config.internalOrigin !== config.publicOrigin && url.startsWith(config.publicOrigin)

@@ -41,6 +41,12 @@ export function toAuthInfo(auth: RequestAuth): AuthInfo {
   };
 }
 
+/**
+ * MCP framing for both eras (SDK v2) and the fast path, around one shared runTool.
+ *
+ *   const mcp = createMcp({ stock, logger, metrics });
+ *   const response = (await mcp.tryFast(headers, parsed, auth)) ?? (await mcp.fetch(request, auth, parsed));
+ */
 export function createMcp(deps: McpDeps) {
   const now = deps.now ?? (() => new Date());
 
