@@ -65,13 +65,14 @@ bench-smoke: install
 typecheck: install
 	npx tsc -p tsconfig.json
 
-## lint: formatter and linter check (biome), as make test runs it
+## lint: formatting check (prettier) and lint rules (eslint), as make test runs them
 lint: install
-	npx biome check .
+	npx prettier --check --log-level=warn '**/*.{ts,json}'
+	npx eslint .
 
-## format: rewrite files in the project's format (biome) and apply safe lint fixes
+## format: rewrite TypeScript and JSON files in the project's format (prettier)
 format: install
-	npx biome check --write .
+	npx prettier --write --log-level=warn '**/*.{ts,json}'
 
 ## clean: remove run state and logs (not the Keycloak cache in ~/.cache/mcp-keycloak-sandbox)
 clean: down

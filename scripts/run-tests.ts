@@ -111,22 +111,31 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-/** Biome: formatting (a diff fails) and lint rules, over every TypeScript and JSON file (biome.json). */
+/** Formatting (prettier: any file it would change fails) and lint rules (eslint with typescript-eslint). */
 function lint(): void {
-  banner('lint (biome check: formatter and linter; `make format` fixes formatting)');
+  banner('lint (prettier --check, then eslint; `make format` fixes formatting)');
   const started = performance.now();
-  const result = spawnSync(
+  const bin = (pkg: string, file: string) => join(repoRoot, 'node_modules', pkg, 'bin', file);
+  const format = spawnSync(
     process.execPath,
-    [join(repoRoot, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'check', '--colors=off', '.'],
-    { cwd: repoRoot, stdio: 'inherit' },
+    [bin('prettier', 'prettier.cjs'), '--check', '--log-level=warn', '**/*.{ts,json}'],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
   );
-  const ok = result.status === 0;
+  const rules = spawnSync(process.execPath, [bin('eslint', 'eslint.js'), '.'], { cwd: repoRoot, stdio: 'inherit' });
+  const ok = format.status === 0 && rules.status === 0;
   if (ok) totals.passed += 1;
   else totals.failed += 1;
+  const what = [
+    format.status === 0 ? '' : 'formatting (run `make format`)',
+    rules.status === 0 ? '' : 'lint rules (see above)',
+  ];
   stages.push({
     name: 'lint',
     seconds: Math.round(performance.now() - started) / 1000,
-    result: ok ? 'ok' : 'FAILED (run `make format`, then fix what `make lint` still reports)',
+    result: ok ? 'ok' : `FAILED: ${what.filter(Boolean).join(', ')}`,
   });
 }
 

@@ -198,8 +198,7 @@ describe('security: isolation between users', () => {
     for (const { token, tool, reply } of await Promise.all(calls)) {
       assert.equal(reply.status, 200, reply.text.slice(0, 200));
       const structured = reply.body.result?.structuredContent as
-        | { sub?: string; portfolio?: { owner?: { sub?: string } } }
-        | undefined;
+        { sub?: string; portfolio?: { owner?: { sub?: string } } } | undefined;
       const got = tool === 'whoami' ? structured?.sub : structured?.portfolio?.owner?.sub;
       assert.equal(got, subOf.get(token), `${tool} for ${subOf.get(token)} returned data of ${got}`);
       const other = subOf.get(token) === subs.alice ? subs.bob : subs.alice;

@@ -71,10 +71,7 @@ export class ExchangeError extends Error {
 }
 
 export type DownstreamErrorCode =
-  | 'stock_api_unreachable'
-  | 'stock_api_timeout'
-  | 'stock_api_rejected'
-  | 'stock_api_error';
+  'stock_api_unreachable' | 'stock_api_timeout' | 'stock_api_rejected' | 'stock_api_error';
 
 export class DownstreamError extends Error {
   override name = 'DownstreamError';

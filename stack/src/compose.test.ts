@@ -117,9 +117,7 @@ describe('docker-compose.yml', () => {
       return;
     }
     const ajvModule = createRequire(import.meta.url)(ajvDir) as { default?: unknown };
-    const Ajv = (ajvModule.default ?? ajvModule) as new (
-      options: object,
-    ) => {
+    const Ajv = (ajvModule.default ?? ajvModule) as new (options: object) => {
       compile(
         schema: object,
       ): ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null };
