@@ -22,6 +22,8 @@ const principal: Principal = {
   clientId: String(claims.azp),
   scopes: String(claims.scope).split(' '),
   jti: String(claims.jti),
+  sessionId: String(claims.sid),
+  roles: undefined,
   exp: Number(claims.exp),
   tokenHash: 'bench',
   tokenSha256: 'bench-fixed-principal',

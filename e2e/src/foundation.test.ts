@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { MCP_SERVER_CLIENT, PUBLIC_CLIENT_ID, STOCK_API_AUDIENCE } from '@sandbox/stack';
-import { decodeClaims, userToken, userTokens } from './harness/keycloak.ts';
+import { decodeClaims, lastRegistrationRefusal, userToken, userTokens } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -136,10 +136,10 @@ describe('realm sandbox: clients and anonymous dynamic client registration', () 
     assert.deepEqual(new Set(client.scope.split(' ')), new Set(['mcp:tools', 'portfolio:read']));
   });
 
-  it('refuses a registration whose redirect host is not trusted, naming the policy', async () => {
+  it('refuses a registration whose redirect URI is not loopback; the realm event names the rule', async () => {
     const response = await register({ redirect_uris: ['https://evil.example.com/callback'] });
     assert.equal(response.status, 403);
-    assert.match(await response.text(), /Trusted Hosts/);
+    assert.match(await lastRegistrationRefusal(), /Invalid Redirect Uri/);
   });
 
   it('refuses a registration asking for a client scope the policy does not allow', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { MCP_SERVER_CLIENT, STOCK_API_AUDIENCE } from '@sandbox/stack';
-import { adminApi, decodeClaims } from './harness/keycloak.ts';
+import { adminApi, decodeClaims, lastRegistrationRefusal } from './harness/keycloak.ts';
 import { createForger, plausibleClaims, recordToken, trackedUserToken, trackedUserTokens } from './harness/forge.ts';
 import { metrics } from './harness/mcp-clients.ts';
 import {
@@ -426,16 +426,104 @@ describe('security: anonymous dynamic client registration', () => {
     assert.deepEqual(restored.config['max-clients'], original);
   });
 
-  it('refuses non-loopback redirect URIs, naming the Trusted Hosts policy', async () => {
-    for (const redirect of [
-      'https://evil.example/callback',
-      'http://localhost.evil.example/callback',
-      'http://127.0.0.1.nip.io/callback',
-    ]) {
-      const response = await register({ redirect_uris: [redirect] });
-      assert.equal(response.status, 403, redirect);
-      assert.match(await response.text(), /Trusted Hosts/);
-    }
+  it("accepts what real clients send: mcp-remote's registration as it is, and one with no scope (Claude Code)", async () => {
+    const mcpRemote = await register({
+      client_name: 'MCP CLI Client',
+      redirect_uris: ['http://localhost:3334/oauth/callback'],
+      client_uri: 'https://github.com/modelcontextprotocol/mcp-cli',
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['authorization_code', 'refresh_token'],
+      application_type: 'native',
+      software_id: '2e6dc280-f3c3-4e01-99a7-8181dbd1d23d',
+      software_version: '0.15.1',
+      scope: 'mcp:tools portfolio:read trade:read trade:write offline_access',
+    });
+    assert.equal(mcpRemote.status, 201, await mcpRemote.clone().text());
+    const noScope = await register({ redirect_uris: ['http://[::1]:49201/callback'], scope: undefined });
+    assert.equal(noScope.status, 201, await noScope.clone().text());
+    const registered = (await noScope.json()) as { scope: string };
+    assert.ok(registered.scope.split(' ').includes('trade:read'), registered.scope);
+  });
+
+  // Each abuse an outside probe found, the metadata that carries it, and the rule Keycloak names in its event.
+  const abuses: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['https redirect on a foreign host', { redirect_uris: ['https://evil.example/callback'] }, /Invalid Redirect Uri/],
+    ['loopback look-alike host', { redirect_uris: ['http://localhost.evil.example/callback'] }, /Invalid Redirect Uri/],
+    ['userinfo trick', { redirect_uris: ['http://127.0.0.1:5000@evil.example/callback'] }, /Invalid Redirect Uri/],
+    ['host-less redirect "*"', { redirect_uris: ['*'] }, /Invalid Redirect Uri/],
+    ['javascript: redirect', { redirect_uris: ['javascript:alert(1)'] }, /Invalid Redirect Uri/],
+    ['private-use scheme', { redirect_uris: ['com.example.app:/callback'] }, /Invalid Redirect Uri/],
+    ['wildcard redirect', { redirect_uris: ['http://127.0.0.1/*'] }, /Invalid Redirect Uri/],
+    ['open redirect after logout', { post_logout_redirect_uris: ['https://evil.example/bye'] }, /Invalid Redirect Uri/],
+    [
+      'SSRF via sector_identifier_uri',
+      { sector_identifier_uri: 'http://169.254.169.254/latest' },
+      /sectorIdentifierUri|sector/i,
+    ],
+    [
+      'SSRF via jwks_uri',
+      { jwks_uri: 'http://169.254.169.254/jwks', token_endpoint_auth_method: 'private_key_jwt' },
+      /jwks/i,
+    ],
+    ['SSRF via backchannel_logout_uri', { backchannel_logout_uri: 'http://10.0.0.1/logout' }, /backchannelLogoutUrl/],
+    ['SSRF via request_uris', { request_uris: ['https://evil.example/request'] }, /requestUris/],
+    ['logo_uri that is not https', { logo_uri: 'http://evil.example/logo.png' }, /logoUri/],
+    ['policy_uri with a script', { policy_uri: 'javascript:alert(1)' }, /policyUri/],
+  ];
+  for (const [name, metadata, rule] of abuses) {
+    it(`refuses ${name}, and Keycloak's event names the rule`, async () => {
+      const response = await register(metadata);
+      assert.equal(response.status, 403, `${name}: ${await response.clone().text()}`);
+      assert.match(await lastRegistrationRefusal(), rule);
+    });
+  }
+
+  it('refuses the client_credentials grant to a registrant, so no token stands for nobody', async () => {
+    const response = await register({
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'mcp:tools',
+    });
+    assert.equal(
+      response.status,
+      201,
+      'Keycloak has no registration-time rule for grant types; the token endpoint refuses',
+    );
+    const client = (await response.json()) as { client_id: string; client_secret: string };
+    const token = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'mcp:tools' }),
+    });
+    assert.equal(token.status, 400);
+    assert.deepEqual(await token.json(), { error: 'invalid_request', error_description: 'Request not allowed' });
+  });
+
+  it('offers no device grant and no Keycloak-format registration endpoint', async () => {
+    const discovery = (await (await fetch(`${stack().urls.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(discovery.device_authorization_endpoint, undefined);
+    const device = await register({ grant_types: ['urn:ietf:params:oauth:grant-type:device_code'] });
+    const { client_id } = (await device.json()) as { client_id: string };
+    const start = await fetch(`${stack().urls.issuer}/protocol/openid-connect/auth/device`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id, scope: 'mcp:tools' }),
+    });
+    assert.ok(!(await start.text()).includes('device_code'), 'a device code was issued');
+    const keycloakFormat = await fetch(`${stack().urls.issuer}/clients-registrations/default`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        clientId: 'e2e-keycloak-format',
+        redirectUris: ['http://127.0.0.1/cb'],
+        attributes: { 'access.token.lifespan': '99999999' },
+      }),
+    });
+    assert.equal(keycloakFormat.status, 404);
   });
 
   it('refuses scopes outside the Allowed Client Scopes policy', async () => {

@@ -436,3 +436,97 @@ describe('security: what the server cannot know without asking Keycloak', () => 
     assert.equal(again.body.result?.isError, undefined, again.text);
   });
 });
+
+describe('security: only tokens that stand for a signed-in user', () => {
+  it('refuses a real service-account token even when the realm guard against client_credentials is lifted', async () => {
+    // The realm refuses client_credentials (policy no-service-account-tokens; tested in security-boundaries). Lift it
+    // for one token, as a misconfigured realm would, to prove the MCP server's own rule: no `sid`, no tool call.
+    const policies = (await (await adminApi('/client-policies/policies')).json()) as {
+      policies: Array<{ name: string }>;
+    };
+    assert.ok(
+      policies.policies.some((p) => p.name === 'no-service-account-tokens'),
+      'the realm guard is missing',
+    );
+    const clientId = `e2e-service-account-${Date.now()}`;
+    let token: string;
+    try {
+      const lifted = await adminApi('/client-policies/policies', {
+        method: 'PUT',
+        body: JSON.stringify({ policies: policies.policies.filter((p) => p.name !== 'no-service-account-tokens') }),
+      });
+      assert.equal(lifted.status, 204);
+      const created = await adminApi('/clients', {
+        method: 'POST',
+        body: JSON.stringify({
+          clientId,
+          secret: 'e2e-service-account-secret',
+          publicClient: false,
+          serviceAccountsEnabled: true,
+          standardFlowEnabled: false,
+          defaultClientScopes: ['basic', 'profile', 'mcp:tools', 'mcp-roles'],
+        }),
+      });
+      assert.equal(created.status, 201, await created.text());
+      const response = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: 'e2e-service-account-secret',
+        }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      token = ((await response.json()) as { access_token: string }).access_token;
+      recordToken(token);
+    } finally {
+      await adminApi('/client-policies/policies', { method: 'PUT', body: JSON.stringify(policies) });
+      const [client] = (await (await adminApi(`/clients?clientId=${clientId}`)).json()) as Array<{ id: string }>;
+      if (client) await adminApi(`/clients/${client.id}`, { method: 'DELETE' });
+    }
+    const claims = decodeClaims(token);
+    assert.ok(
+      (claims.aud as string[]).includes(stack().urls.mcp),
+      'the token is for the MCP server, so only the sid rule can refuse it',
+    );
+    assert.equal(claims.sid, undefined);
+    const refusal = await assertRefused(await post(`Bearer ${token}`), 401, 'invalid_token', [token]);
+    assert.match(refusal.headers.get('www-authenticate') ?? '', /no user session/);
+    const restored = (await (await adminApi('/client-policies/policies')).json()) as {
+      policies: Array<{ name: string }>;
+    };
+    assert.ok(
+      restored.policies.some((p) => p.name === 'no-service-account-tokens'),
+      'the realm guard was not restored',
+    );
+  });
+
+  it("answers bob's place_order with a final tool error (he lacks the trader role), alice's with a step-up challenge", async () => {
+    const bob = await trackedUserToken('bob', 'mcp:tools trade:read portfolio:read trade:write');
+    assert.deepEqual((decodeClaims(bob).realm_access as { roles: string[] }).roles.sort(), ['viewer']);
+    const order = {
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'place_order', arguments: { symbol: 'ACME', side: 'buy', quantity: 1 } },
+    };
+    const refused = await callMcp(bob, order);
+    assert.equal(refused.status, 200, refused.text);
+    assert.equal(refused.body.result?.isError, true);
+    assert.match(toolText(refused), /bob cannot use place_order: .*"trader".*Signing in again will not change this/);
+    const alice = await trackedUserToken('alice', 'mcp:tools trade:read portfolio:read');
+    const challenged = await post(`Bearer ${alice}`, '');
+    assert.equal(challenged.status, 200); // whoami: any valid token
+    const stepUp = await fetch(stack().urls.mcp, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        authorization: `Bearer ${alice}`,
+      },
+      body: JSON.stringify(order),
+    });
+    await assertRefused(stepUp, 403, 'insufficient_scope', [alice]);
+  });
+});

@@ -24,6 +24,7 @@ import {
   testConfig,
   TRADER_SCOPE,
   userClaims,
+  withoutClaim,
   type TestApp,
   type ToolCallResult,
 } from './testing.ts';
@@ -194,6 +195,36 @@ describe('createApp', () => {
         assert.equal(t.stockApi.requests.length, 0);
       });
     }
+
+    for (const era of ['legacy', 'modern'] as const) {
+      it(`answers place_order for a user without the trader role with a final tool error, no challenge (${era})`, async () => {
+        const bob = await t.signer.sign(
+          userClaims({ preferred_username: 'bob', realm_access: { roles: ['viewer', 'offline_access'] } }),
+        );
+        const { response, result } = await callTool(
+          'place_order',
+          { symbol: 'ACME', side: 'buy', quantity: 1 },
+          bob,
+          era,
+        );
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get('www-authenticate'), null);
+        assert.equal(result?.isError, true);
+        assert.match(
+          result?.content[0]?.text ?? '',
+          /bob cannot use place_order: .*realm role "trader".*Signing in again will not change this/,
+        );
+        assert.equal(t.tokenEndpoint.requests.length, 0);
+        assert.equal(t.stockApi.requests.length, 0);
+      });
+    }
+
+    it('keeps the step-up challenge when the token carries no roles claim (nothing proves the refusal final)', async () => {
+      const noRoles = await t.signer.sign(withoutClaim('realm_access'));
+      const { response } = await callTool('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 }, noRoles);
+      assert.equal(response.status, 403);
+      assert.equal(parseChallenge(response.headers.get('www-authenticate')).error, 'insufficient_scope');
+    });
 
     it('lists only the MCP scopes the caller has plus the missing one', async () => {
       const { response } = await callTool('get_portfolio', {}, toolsOnly);

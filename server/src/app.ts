@@ -7,7 +7,7 @@ import { readBodyLimited, BodyTooLargeError } from './body.ts';
 import { bearerAuth, type AuthVariables } from './auth/middleware.ts';
 import type { Principal } from './auth/verify.ts';
 import { authErrorResponse, type ChallengeOptions } from './auth/challenge.ts';
-import { DEFAULT_CHALLENGE_SCOPES, missingScopes, stepUpScopes } from './auth/scopes.ts';
+import { DEFAULT_CHALLENGE_SCOPES, missingScopes, stepUpScopes, unobtainableScopes } from './auth/scopes.ts';
 import type { Config } from './config.ts';
 import { createStockApi } from './downstream/stock-api.ts';
 import { AuthError } from './errors.ts';
@@ -184,6 +184,18 @@ export function createApp(deps: AppDeps) {
       if (message?.method !== 'tools/call' || typeof message.params?.name !== 'string') continue;
       const tool = TOOLS_BY_NAME.get(message.params.name);
       const missing = tool ? missingScopes(principal.scopes, tool.requiredScopes) : [];
+      // A scope the user's roles can never earn is not worth a challenge (the client would send the user back to
+      // Keycloak for nothing, and loop): the tool itself answers with an error that says so (handler.ts runTool).
+      const blocked = unobtainableScopes(missing, principal.roles);
+      if (tool && blocked.length && !Array.isArray(parsed)) {
+        logger.log('info', 'tool refused: missing role', {
+          requestId: auth.requestId,
+          sub: principal.sub,
+          tool: tool.name,
+          roles: blocked.map((b) => b.role),
+        });
+        continue;
+      }
       if (tool && missing.length) {
         const error = new AuthError(
           'insufficient_scope',

@@ -69,6 +69,8 @@ export function userClaims(overrides: JWTPayload = {}): JWTPayload {
     sub: ALICE,
     preferred_username: 'alice',
     scope: USER_SCOPE,
+    sid: randomUUID(),
+    realm_access: { roles: ['viewer', 'trader', 'offline_access'] },
     jti: randomUUID(),
     iat,
     exp: iat + 300,

@@ -25,6 +25,7 @@ import {
   SERVICES,
   urls,
 } from './compose-file.testing.ts';
+import { KEYCLOAK_HARDENING_OPTIONS } from './keycloak-dist.ts';
 import { realmFile, repoRoot } from './paths.ts';
 import { DEFAULT_PORTS, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE } from './spec.ts';
 import { pins } from './versions.ts';
@@ -272,6 +273,7 @@ describe('docker-compose.yml', () => {
       '--health-enabled=true',
       `--hostname=${urls.keycloak}`,
       '--hostname-backchannel-dynamic=true',
+      ...KEYCLOAK_HARDENING_OPTIONS,
     ]) {
       assert.ok(args.includes(flag), `keycloak command lacks ${flag}`);
     }

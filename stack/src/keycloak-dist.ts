@@ -3,7 +3,7 @@
 // from Maven Central (or the mirror in SANDBOX_MAVEN_REPO). Either way the archive's SHA-1 must match keycloak/version.json.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StackError } from './errors.ts';
@@ -14,8 +14,24 @@ import { pins } from './versions.ts';
 const GROUP_PATH = 'org/keycloak/keycloak-quarkus-dist';
 export { MAVEN_CENTRAL };
 
+/**
+ * What the sandbox switches off in Keycloak itself (build-time options; docker-compose.yml passes the same, checked by
+ * a test): the device grant (its page shows a name any registrant chooses, and the user's token then goes to a client
+ * with no redirect URI at all) and the Keycloak-format registration endpoint (`clients-registrations/default`, where an
+ * anonymous registrant could set any client attribute, such as its own token lifespan). keycloak/README.md explains.
+ */
+export const KEYCLOAK_HARDENING_OPTIONS = [
+  '--features-disabled=device-flow',
+  '--spi-client-registration--default--enabled=false',
+];
 /** Options baked into the cached build so every run can `start --optimized` (no 35 s re-augmentation per run). */
-export const KEYCLOAK_BUILD_OPTIONS = ['--db=dev-mem', '--health-enabled=true', '--cache=local'];
+export const KEYCLOAK_BUILD_OPTIONS = [
+  '--db=dev-mem',
+  '--health-enabled=true',
+  '--cache=local',
+  ...KEYCLOAK_HARDENING_OPTIONS,
+];
+const BUILT_WITH = `options: ${KEYCLOAK_BUILD_OPTIONS.join(' ')}`;
 
 export interface KeycloakDist {
   home: string;
@@ -149,7 +165,13 @@ export async function ensureKeycloakDist(
   const root = join(settings.cacheDir, `keycloak-${version}`);
   const home = join(root, `keycloak-${version}`);
   const marker = join(root, '.built');
-  if (existsSync(marker)) return { home, version, fetchedNow: false };
+  if (existsSync(marker)) {
+    if (readFileSync(marker, 'utf8').includes(BUILT_WITH)) return { home, version, fetchedNow: false };
+    log(`the cached Keycloak ${version} was built with other options; building it again`);
+    build(home, java, settings, log);
+    writeFileSync(marker, `${new Date().toISOString()} rebuilt\n${BUILT_WITH}\n`);
+    return { home, version, fetchedNow: false };
+  }
 
   rmSync(root, { recursive: true, force: true });
   const { file: archive, via = 'cache' } = await ensureKeycloakArchive(log, settings);
@@ -163,22 +185,27 @@ export async function ensureKeycloakDist(
       'check free disk space in the cache directory',
     );
 
+  build(home, java, settings, log);
+  writeFileSync(marker, `${new Date().toISOString()} via ${via}\n${BUILT_WITH}\n`);
+  return { home, version, fetchedNow: true, via };
+}
+
+/** `kc.sh build` with KEYCLOAK_BUILD_OPTIONS (about 30-60 s). */
+function build(home: string, java: JavaRuntime, settings: StackSettings, log: Log = () => {}): void {
   log(
     `pre-building Keycloak (${KEYCLOAK_BUILD_OPTIONS.join(' ')}) with Java ${java.major}; about 30-60 s, once per version`,
   );
-  const build = spawnSync(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], {
+  const result = spawnSync(join(home, 'bin', 'kc.sh'), ['build', ...KEYCLOAK_BUILD_OPTIONS], {
     encoding: 'utf8',
     env: { ...settings.env, JAVA: java.path },
   });
-  if (build.status !== 0) {
+  if (result.status !== 0) {
     throw new StackError(
       'service_failed',
-      `kc.sh build failed:\n${build.stdout.slice(-2000)}${build.stderr.slice(-2000)}`,
-      `delete ${root} and retry; if it persists, try another JDK via JAVA_HOME`,
+      `kc.sh build failed:\n${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`,
+      `delete ${dirname(home)} and retry; if it persists, try another JDK via JAVA_HOME`,
     );
   }
-  writeFileSync(marker, `${new Date().toISOString()} via ${via}\n`);
-  return { home, version, fetchedNow: true, via };
 }
 
 export function isCached(settings: StackSettings = stackSettings()): boolean {

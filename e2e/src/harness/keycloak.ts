@@ -59,7 +59,7 @@ export async function ensureHarnessClient(
       directAccessGrantsEnabled: true,
       standardFlowEnabled: false,
       fullScopeAllowed: false,
-      defaultClientScopes: ['basic', 'profile', 'mcp:tools'],
+      defaultClientScopes: ['basic', 'profile', 'mcp:tools', 'mcp-roles'],
       optionalClientScopes: ['portfolio:read', 'trade:read', 'trade:write'],
       ...overrides,
     }),
@@ -108,4 +108,18 @@ export function decodeClaims(token: string): Record<string, unknown> {
   const part = token.split('.')[1];
   if (!part) throw new Error('not a JWT');
   return JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
+}
+
+/**
+ * Why Keycloak refused the latest anonymous registration: its DCR endpoint answers client-policy refusals with a
+ * generic 403 body, and names the failed rule only in the CLIENT_REGISTER_ERROR event.
+ */
+export async function lastRegistrationRefusal(): Promise<string> {
+  const events = (await (await adminApi('/events?type=CLIENT_REGISTER_ERROR&max=1')).json()) as Array<{
+    error?: string;
+    details?: Record<string, string>;
+  }>;
+  const [event] = events;
+  if (!event) return '(no CLIENT_REGISTER_ERROR event)';
+  return event.details?.client_policy_error_detail ?? event.details?.reason ?? event.error ?? '(no detail)';
 }

@@ -161,6 +161,8 @@ describe('bearerAuth', () => {
       jti: 'j',
       exp: 0,
       tokenHash: 'h',
+      sessionId: 'session-1',
+      roles: undefined,
       tokenSha256: 's',
     };
     const seen: string[] = [];

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_CHALLENGE_SCOPES, missingScopes, SCOPES_SUPPORTED, stepUpScopes } from './scopes.ts';
+import {
+  DEFAULT_CHALLENGE_SCOPES,
+  missingScopes,
+  SCOPES_SUPPORTED,
+  stepUpScopes,
+  unobtainableScopes,
+} from './scopes.ts';
 
 describe('SCOPES_SUPPORTED', () => {
   it('lists the MCP scopes and never offline_access', () => {
@@ -33,5 +39,16 @@ describe('stepUpScopes', () => {
 
   it('always includes mcp:tools, once', () => {
     assert.deepEqual(stepUpScopes([], ['portfolio:read']), ['mcp:tools', 'portfolio:read']);
+  });
+});
+
+describe('unobtainableScopes', () => {
+  it('names a missing scope whose role the user lacks, with that role', () => {
+    assert.deepEqual(unobtainableScopes(['trade:write'], ['viewer']), [{ scope: 'trade:write', role: 'trader' }]);
+  });
+  it('treats nothing as final when the user holds the role, or when the token lists no roles', () => {
+    assert.deepEqual(unobtainableScopes(['trade:write'], ['viewer', 'trader']), []);
+    assert.deepEqual(unobtainableScopes(['trade:write'], undefined), []);
+    assert.deepEqual(unobtainableScopes(['mcp:tools'], []), []);
   });
 });

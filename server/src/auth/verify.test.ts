@@ -126,6 +126,25 @@ describe('verifyAccessToken', () => {
     await rejects(token, /signing algorithm is not allowed/);
   });
 
+  it('rejects a token with no user session (no sid claim), as a client_credentials token has', async () => {
+    const error = await rejects(
+      await signer.sign(withoutClaim('sid', { preferred_username: 'service-account-robot' })),
+      /stands for no user session .*service-account \(client_credentials\) tokens cannot call tools/,
+    );
+    assert.equal(error.code, 'invalid_token');
+  });
+
+  it('reads the realm roles when the token lists them, and leaves them undefined when it does not', async () => {
+    const listed = await verifyAccessToken(
+      await signer.sign(userClaims({ realm_access: { roles: ['viewer', 7] } })),
+      options,
+    );
+    assert.deepEqual(listed.roles, ['viewer']);
+    const absent = await verifyAccessToken(await signer.sign(withoutClaim('realm_access')), options);
+    assert.equal(absent.roles, undefined);
+    assert.equal(typeof absent.sessionId, 'string');
+  });
+
   it('rejects a token whose kid the realm does not publish', async () => {
     await rejects(await other.sign(userClaims()), /signed with a key the realm does not publish/);
   });

@@ -9,6 +9,13 @@ export interface Principal {
   clientId: string | undefined;
   scopes: readonly string[];
   jti: string | undefined;
+  /** Keycloak's user session (`sid`): present on every token a user's login produced, absent on service accounts. */
+  sessionId: string;
+  /**
+   * The user's realm roles as the token lists them (`realm_access.roles`, from the realm's `mcp-roles` scope), or
+   * undefined when the token has no such claim (another issuer's shape): then no refusal is treated as final.
+   */
+  roles: readonly string[] | undefined;
   exp: number;
   /** SHA-256 prefix of the raw token: for logs, never the token itself. */
   tokenHash: string;
@@ -141,13 +148,26 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
   }
   if (typeof payload.sub !== 'string' || payload.sub === '')
     throw new AuthError('invalid_token', 'The access token has no subject (sub).');
+  // A tool call must stand for a person: Keycloak puts the user session id in `sid` for every login-based token
+  // (authorization code, refresh, offline), and leaves it out of client_credentials tokens.
+  if (typeof payload.sid !== 'string' || payload.sid === '')
+    throw new AuthError(
+      'invalid_token',
+      'The access token stands for no user session (it has no "sid" claim): service-account (client_credentials) tokens cannot call tools here; sign in as a user with the authorization code flow.',
+    );
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
+  const realmAccess = payload.realm_access as { roles?: unknown } | undefined;
+  const roles = Array.isArray(realmAccess?.roles)
+    ? realmAccess.roles.filter((role): role is string => typeof role === 'string')
+    : undefined;
   return {
     sub: payload.sub,
     username: typeof payload.preferred_username === 'string' ? payload.preferred_username : undefined,
     clientId: typeof payload.azp === 'string' ? payload.azp : undefined,
     scopes: scope.split(' ').filter(Boolean),
     jti: payload.jti,
+    sessionId: payload.sid,
+    roles,
     exp: payload.exp as number,
     ...tokenDigests(token),
   };

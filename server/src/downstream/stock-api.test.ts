@@ -15,6 +15,8 @@ const principal: Principal = {
   clientId: 'mcp-cli',
   scopes: ['mcp:tools'],
   jti: 'j',
+  sessionId: 'session-1',
+  roles: undefined,
   exp: 0,
   tokenHash: '0123456789abcdef',
   tokenSha256: 'full-hash-a',

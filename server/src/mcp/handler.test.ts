@@ -83,6 +83,8 @@ describe('toAuthInfo', () => {
       jti: 'j',
       exp: 123,
       tokenHash: 'abc',
+      sessionId: 'session-1',
+      roles: undefined,
       tokenSha256: 'full-abc',
     };
     const info = toAuthInfo({ principal, token: 'tok', requestId: 'req-1' });
@@ -132,6 +134,8 @@ describe('createMcp', () => {
       jti: 'j',
       exp: 2_000_000_000,
       tokenHash: 'h',
+      sessionId: 'session-1',
+      roles: undefined,
       tokenSha256: 'hh',
     };
     const auth = { principal, token: 'not-used', requestId: 'r1' };

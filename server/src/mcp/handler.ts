@@ -13,7 +13,7 @@ import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { missingScopes } from '../auth/scopes.ts';
+import { missingScopes, roleRefusalText, unobtainableScopes } from '../auth/scopes.ts';
 import { fastToolCall } from './fast-path.ts';
 import { TOOLS, toolError, type ToolContext, type ToolDefinition, type ToolResult } from './tools.ts';
 
@@ -59,6 +59,15 @@ export function createMcp(deps: McpDeps) {
   ): Promise<ToolResult> {
     // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
     const missing = missingScopes(auth.principal.scopes, tool.requiredScopes);
+    const blocked = unobtainableScopes(missing, auth.principal.roles);
+    if (blocked.length) {
+      const who = auth.principal.username ?? auth.principal.sub;
+      return {
+        isError: true,
+        content: [{ type: 'text', text: roleRefusalText(tool.name, who, blocked, auth.principal.roles ?? []) }],
+        structuredContent: { error: 'missing_role', tool: tool.name, missing: blocked },
+      };
+    }
     if (missing.length)
       return {
         isError: true,
