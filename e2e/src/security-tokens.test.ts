@@ -464,7 +464,7 @@ describe('security: only tokens that stand for a signed-in user', () => {
           publicClient: false,
           serviceAccountsEnabled: true,
           standardFlowEnabled: false,
-          defaultClientScopes: ['basic', 'profile', 'mcp:tools', 'mcp-roles'],
+          defaultClientScopes: ['basic', 'profile', 'mcp:tools'],
         }),
       });
       assert.equal(created.status, 201, await created.text());

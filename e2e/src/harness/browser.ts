@@ -139,43 +139,9 @@ export class BrowserOAuthProvider {
       url.searchParams.set('scope', this.options.firstScope);
     this.authorizationUrls.push(new URL(url));
     const { page, user, label } = this.options;
-    const password = SANDBOX_USERS.find((u) => u.username === user)?.password ?? '';
     const step = this.authorizationUrls.length;
     const callback = this.options.callback.next();
-    await page.goto(url.href);
-    // Keycloak's login form appears unless the browser already has a session (a step-up re-authorization).
-    const loginOrConsentOrDone = await Promise.race([
-      page
-        .locator('#username')
-        .waitFor({ timeout: 20_000 })
-        .then(() => 'login' as const),
-      page
-        .locator('[name="accept"], #kc-login[value]')
-        .first()
-        .waitFor({ timeout: 20_000 })
-        .then(() => 'consent' as const),
-      callback.then(() => 'done' as const),
-    ]);
-    if (loginOrConsentOrDone === 'login') {
-      await page.fill('#username', user);
-      await page.fill('#password', password);
-      await this.shot(`${label}-${user}-${step}-login`);
-      await page.click('#kc-login');
-    }
-    if (loginOrConsentOrDone !== 'done') {
-      const consentOrDone = await Promise.race([
-        page
-          .locator('[name="accept"]')
-          .first()
-          .waitFor({ timeout: 20_000 })
-          .then(() => 'consent' as const),
-        callback.then(() => 'done' as const),
-      ]);
-      if (consentOrDone === 'consent') {
-        await this.shot(`${label}-${user}-${step}-consent`);
-        await page.locator('[name="accept"]').first().click();
-      }
-    }
+    await signIn(page, url, user, callback, (name) => this.shot(`${label}-${user}-${step}-${name}`));
     this.lastCallback = await callback;
     if (this.lastCallback.searchParams.get('state') !== this.stateValue)
       throw new Error('OAuth state mismatch on the loopback callback');
@@ -191,4 +157,54 @@ export class BrowserOAuthProvider {
     await this.options.page.screenshot({ path, fullPage: true });
     this.screenshots.push(path);
   }
+}
+
+/**
+ * Drives Keycloak's pages at `url` as `user`: the login form unless the browser already has a session, then the
+ * consent page if shown, until `done` settles (the client's loopback callback was reached).
+ *
+ * @example await signIn(page, authorizationUrl, 'alice', page.waitForURL(/\/oauth\/callback/))
+ */
+export async function signIn(
+  page: Page,
+  url: URL,
+  user: 'alice' | 'bob',
+  done: Promise<unknown>,
+  shot: (name: string) => Promise<void> = async () => {},
+): Promise<void> {
+  const password = SANDBOX_USERS.find((u) => u.username === user)?.password ?? '';
+  await page.goto(url.href);
+  const loginOrConsentOrDone = await Promise.race([
+    page
+      .locator('#username')
+      .waitFor({ timeout: 20_000 })
+      .then(() => 'login' as const),
+    page
+      .locator('[name="accept"], #kc-login[value]')
+      .first()
+      .waitFor({ timeout: 20_000 })
+      .then(() => 'consent' as const),
+    done.then(() => 'done' as const),
+  ]);
+  if (loginOrConsentOrDone === 'login') {
+    await page.fill('#username', user);
+    await page.fill('#password', password);
+    await shot('login');
+    await page.click('#kc-login');
+  }
+  if (loginOrConsentOrDone !== 'done') {
+    const consentOrDone = await Promise.race([
+      page
+        .locator('[name="accept"]')
+        .first()
+        .waitFor({ timeout: 20_000 })
+        .then(() => 'consent' as const),
+      done.then(() => 'done' as const),
+    ]);
+    if (consentOrDone === 'consent') {
+      await shot('consent');
+      await page.locator('[name="accept"]').first().click();
+    }
+  }
+  await done;
 }

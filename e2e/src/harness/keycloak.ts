@@ -59,7 +59,7 @@ export async function ensureHarnessClient(
       directAccessGrantsEnabled: true,
       standardFlowEnabled: false,
       fullScopeAllowed: false,
-      defaultClientScopes: ['basic', 'profile', 'mcp:tools', 'mcp-roles'],
+      defaultClientScopes: ['basic', 'profile', 'mcp:tools'],
       optionalClientScopes: ['portfolio:read', 'trade:read', 'trade:write'],
       ...overrides,
     }),

@@ -12,7 +12,7 @@ export interface Principal {
   /** Keycloak's user session (`sid`): present on every token a user's login produced, absent on service accounts. */
   sessionId: string;
   /**
-   * The user's realm roles as the token lists them (`realm_access.roles`, from the realm's `mcp-roles` scope), or
+   * The user's realm roles as the token lists them (`realm_access.roles`, which the realm's `mcp:tools` scope adds), or
    * undefined when the token has no such claim (another issuer's shape): then no refusal is treated as final.
    */
   roles: readonly string[] | undefined;
