@@ -200,6 +200,32 @@ describe('browser OAuth step-up (SDK v2 @ 2026-07-28)', () => {
   });
 });
 
+describe('browser OAuth step-up with SDK v1 1.32 (pinned client limitation)', () => {
+  // Upstream-style note: SDK v1's StreamableHTTPClientTransport answers a 403 insufficient_scope by calling auth()
+  // with the challenge's scope; holding a refresh token, auth() refreshes, and a refresh can never widen scope
+  // (RFC 6749 §6), so it retries once with the same scopes and throws. SDK v2 re-authorizes instead. If this test
+  // starts failing, v1 learned step-up: update docs/clients.md.
+  it('refreshes instead of re-authorizing, and gives up with "after trying upscoping"', async () => {
+    await inContext('step-up-v1', async (context, callback) => {
+      const page = await context.newPage();
+      const provider = new BrowserOAuthProvider({
+        page,
+        user: 'alice',
+        callback,
+        label: 'step-up-v1',
+        firstScope: 'mcp:tools trade:read',
+      });
+      const session = await authorizeAndList('v1 @ 2025-11-25', provider);
+      try {
+        await assert.rejects(session.callTool('get_portfolio'), /after trying upscoping/);
+        assert.equal(provider.authorizationUrls.length, 1, 'SDK v1 re-authorized: it now supports step-up');
+      } finally {
+        await session.close();
+      }
+    });
+  });
+});
+
 describe("anonymous DCR refusals surface Keycloak's reason through the SDK", () => {
   const base = {
     client_name: 'e2e bad',

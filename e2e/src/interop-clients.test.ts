@@ -65,7 +65,9 @@ async function connectThroughMcpRemote(browser: Browser, user: 'alice' | 'bob'):
     await signedIn;
   } catch (error) {
     await context.close();
-    throw new Error(`mcp-remote did not connect: ${String(error)}\n--- mcp-remote stderr ---\n${log.slice(-3000)}`);
+    throw new Error(`mcp-remote did not connect: ${String(error)}\n--- mcp-remote stderr ---\n${log.slice(-3000)}`, {
+      cause: error,
+    });
   }
   return {
     client,

@@ -133,16 +133,15 @@ for (const line of CLIENT_LINES) {
       assert.ok(Math.abs(Date.parse(String(time.structuredContent?.iso)) - Date.now()) < 60_000);
     });
 
-    it('gives bob his own portfolio and refuses his order with 403 insufficient_scope', async () => {
+    it('gives bob his own portfolio and refuses his order with a final tool error naming the trader role', async () => {
       const portfolio = await bob.callTool('get_portfolio');
       assert.equal(
         (portfolio.structuredContent?.portfolio as { owner?: { username: string } } | undefined)?.owner?.username,
         'bob',
       );
-      await assert.rejects(
-        bob.callTool('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 }),
-        /403|insufficient[_ ]scope/i,
-      );
+      const order = await bob.callTool('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 });
+      assert.equal(order.isError, true);
+      assert.match(order.content[0]?.text ?? '', /bob cannot use place_order: .*"trader"/);
     });
   });
 }

@@ -15,6 +15,7 @@ import {
   jsonRpcHeaders,
   rawHttp,
   received,
+  toolText,
   type JsonRpcReply,
 } from './harness/refusals.ts';
 import { stack } from './harness/stack.ts';
@@ -98,13 +99,15 @@ describe('security: no token passthrough', () => {
 });
 
 describe('security: no up-scoping', () => {
-  it("never turns bob's token into trade:write downstream: 403 at the MCP server, invalid_scope at Keycloak", async () => {
+  it("never turns bob's token into trade:write downstream: a final refusal at the MCP server, invalid_scope at Keycloak", async () => {
     const since = Date.now();
     const bob = await trackedUserTokens('bob', ALL_SCOPES);
     assert.doesNotMatch(bob.scope, /trade:write/, 'Keycloak granted bob trade:write');
     const bobSub = decodeClaims(bob.accessToken).sub;
     const order = await callMcp(bob.accessToken, call('place_order', { symbol: 'ACME', side: 'buy', quantity: 1 }));
-    assert.equal(order.status, 403);
+    assert.equal(order.status, 200, order.text);
+    assert.equal(order.body.result?.isError, true);
+    assert.match(toolText(order), /bob cannot use place_order/);
     // Hidden in a JSON-RPC batch behind an allowed call: still gated.
     const batch = await callMcp(bob.accessToken, [
       call('whoami', {}, 1),
