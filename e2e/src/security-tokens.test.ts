@@ -468,6 +468,18 @@ describe('security: only tokens that stand for a signed-in user', () => {
         }),
       });
       assert.equal(created.status, 201, await created.text());
+      // mcp:tools is granted only to users holding viewer or trader: give the service account viewer, so its token
+      // carries the MCP audience and only the missing user session can refuse it.
+      const [client] = (await (await adminApi(`/clients?clientId=${clientId}`)).json()) as Array<{ id: string }>;
+      const serviceUser = (await (await adminApi(`/clients/${client?.id}/service-account-user`)).json()) as {
+        id: string;
+      };
+      const viewer = await (await adminApi('/roles/viewer')).json();
+      const granted = await adminApi(`/users/${serviceUser.id}/role-mappings/realm`, {
+        method: 'POST',
+        body: JSON.stringify([viewer]),
+      });
+      assert.equal(granted.status, 204, await granted.text());
       const response = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
         method: 'POST',
         body: new URLSearchParams({
@@ -486,7 +498,7 @@ describe('security: only tokens that stand for a signed-in user', () => {
     }
     const claims = decodeClaims(token);
     assert.ok(
-      (claims.aud as string[]).includes(stack().urls.mcp),
+      ([] as string[]).concat((claims.aud as string[] | string | undefined) ?? []).includes(stack().urls.mcp),
       'the token is for the MCP server, so only the sid rule can refuse it',
     );
     assert.equal(claims.sid, undefined);
