@@ -167,18 +167,23 @@ for (const line of ['v1 @ 2025-11-25', 'v2 @ 2026-07-28'] as const) {
   });
 }
 
+/** alice signed in with only `mcp:tools trade:read`, so that get_portfolio needs a step-up. */
+async function aliceWithReadScopes(context: BrowserContext, callback: CallbackServer, label: string, line: Line) {
+  const page = await context.newPage();
+  const provider = new BrowserOAuthProvider({
+    page,
+    user: 'alice',
+    callback,
+    label,
+    firstScope: 'mcp:tools trade:read',
+  });
+  return { provider, session: await authorizeAndList(line, provider) };
+}
+
 describe('browser OAuth step-up (SDK v2 @ 2026-07-28)', () => {
   it('re-authorizes in the browser with the scope named in the 403 challenge, then succeeds', async () => {
     await inContext('step-up', async (context, callback) => {
-      const page = await context.newPage();
-      const provider = new BrowserOAuthProvider({
-        page,
-        user: 'alice',
-        callback,
-        label: 'step-up',
-        firstScope: 'mcp:tools trade:read',
-      });
-      const session = await authorizeAndList('v2 @ 2026-07-28', provider);
+      const { provider, session } = await aliceWithReadScopes(context, callback, 'step-up', 'v2 @ 2026-07-28');
       try {
         assert.doesNotMatch(String(decodeClaims(provider.accessToken ?? '').scope), /portfolio:read/);
         assert.ok(!(await session.callTool('get_stock_info', { symbol: 'ACME' })).isError);
@@ -207,15 +212,7 @@ describe('browser OAuth step-up with SDK v1 1.32 (pinned client limitation)', ()
   // starts failing, v1 learned step-up: update docs/clients.md.
   it('refreshes instead of re-authorizing, and gives up with "after trying upscoping"', async () => {
     await inContext('step-up-v1', async (context, callback) => {
-      const page = await context.newPage();
-      const provider = new BrowserOAuthProvider({
-        page,
-        user: 'alice',
-        callback,
-        label: 'step-up-v1',
-        firstScope: 'mcp:tools trade:read',
-      });
-      const session = await authorizeAndList('v1 @ 2025-11-25', provider);
+      const { provider, session } = await aliceWithReadScopes(context, callback, 'step-up-v1', 'v1 @ 2025-11-25');
       try {
         await assert.rejects(session.callTool('get_portfolio'), /after trying upscoping/);
         assert.equal(provider.authorizationUrls.length, 1, 'SDK v1 re-authorized: it now supports step-up');

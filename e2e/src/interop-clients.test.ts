@@ -39,7 +39,8 @@ async function connectThroughMcpRemote(browser: Browser, user: 'alice' | 'bob'):
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [MCP_REMOTE, stack().urls.mcp, String(await freePort())],
-    env: { ...(process.env as Record<string, string>), MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: 'none' },
+    // The SDK merges these into its safe default environment (HOME, PATH, …); nothing else of ours is passed on.
+    env: { MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: 'none' },
     stderr: 'pipe',
   });
   let log = '';

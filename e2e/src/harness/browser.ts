@@ -174,37 +174,30 @@ export async function signIn(
 ): Promise<void> {
   const password = SANDBOX_USERS.find((u) => u.username === user)?.password ?? '';
   await page.goto(url.href);
-  const loginOrConsentOrDone = await Promise.race([
+  const appears = <T>(selector: string, outcome: T) =>
     page
-      .locator('#username')
-      .waitFor({ timeout: 20_000 })
-      .then(() => 'login' as const),
-    page
-      .locator('[name="accept"], #kc-login[value]')
+      .locator(selector)
       .first()
       .waitFor({ timeout: 20_000 })
-      .then(() => 'consent' as const),
-    done.then(() => 'done' as const),
+      .then(() => outcome);
+  const finished = done.then(() => 'done' as const);
+  const first = await Promise.race([
+    appears('#username', 'login' as const),
+    appears('[name="accept"], #kc-login[value]', 'consent' as const),
+    finished,
   ]);
-  if (loginOrConsentOrDone === 'login') {
+  if (first === 'login') {
     await page.fill('#username', user);
     await page.fill('#password', password);
     await shot('login');
     await page.click('#kc-login');
   }
-  if (loginOrConsentOrDone !== 'done') {
-    const consentOrDone = await Promise.race([
-      page
-        .locator('[name="accept"]')
-        .first()
-        .waitFor({ timeout: 20_000 })
-        .then(() => 'consent' as const),
-      done.then(() => 'done' as const),
-    ]);
-    if (consentOrDone === 'consent') {
-      await shot('consent');
-      await page.locator('[name="accept"]').first().click();
-    }
+  if (
+    first !== 'done' &&
+    (await Promise.race([appears('[name="accept"]', 'consent' as const), finished])) === 'consent'
+  ) {
+    await shot('consent');
+    await page.locator('[name="accept"]').first().click();
   }
   await done;
 }
