@@ -1,0 +1,27 @@
+// The MCP server's copy of realm facts must match the realm file it runs against.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { SCOPE_ROLES, SCOPES_SUPPORTED } from '../../server/src/auth/scopes.ts';
+import { realmFile } from './paths.ts';
+
+const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as {
+  clientScopes: Array<{ name: string }>;
+  scopeMappings: Array<{ clientScope: string; roles: string[] }>;
+};
+
+describe('realm file and MCP server agree', () => {
+  it("SCOPE_ROLES is the realm's role scope mapping of each single-role MCP scope", () => {
+    const fromRealm = Object.fromEntries(
+      realm.scopeMappings
+        .filter((m) => m.clientScope !== 'mcp:tools' && SCOPES_SUPPORTED.includes(m.clientScope as never))
+        .map((m) => [m.clientScope, m.roles.join(' ')]),
+    );
+    assert.deepEqual(fromRealm, SCOPE_ROLES);
+  });
+
+  it('every scope the server advertises is a client scope of the realm', () => {
+    const names = new Set(realm.clientScopes.map((s) => s.name));
+    for (const scope of SCOPES_SUPPORTED) assert.ok(names.has(scope), `${scope} is not in the realm`);
+  });
+});
