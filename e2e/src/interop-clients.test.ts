@@ -1,17 +1,20 @@
 // Real MCP clients nobody here wrote, as users install them (pinned in e2e/package.json), through Keycloak's real
-// login in Chromium: mcp-remote (the stdio bridge desktop clients use). Each completes discovery → registration →
-// login → tool calls with no realm edit; bob's order is refused once, finally, without sending him back to Keycloak.
+// login in Chromium: mcp-remote (the stdio bridge desktop clients use) and the MCP Inspector CLI (with a bearer and
+// with its own OAuth). Each completes discovery → registration → login → tool calls with no realm edit; bob's order
+// is refused once, finally, without sending him back to Keycloak.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
+import { userToken } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
 
 const require = createRequire(import.meta.url);
@@ -128,6 +131,208 @@ describe(`interop: mcp-remote ${MCP_REMOTE_VERSION} over stdio, signed in throug
       assert.equal(session.authorizationUrls().length, 1, 'mcp-remote was sent back to Keycloak');
     } finally {
       await session.close();
+    }
+  });
+});
+
+const INSPECTOR_DIR = dirname(require.resolve('@modelcontextprotocol/inspector/package.json'));
+const INSPECTOR = join(INSPECTOR_DIR, 'clients', 'launcher', 'build', 'index.js');
+const INSPECTOR_VERSION = (require('@modelcontextprotocol/inspector/package.json') as { version: string }).version;
+
+interface InspectorRun {
+  code: number | null;
+  result: unknown;
+  stdout: string;
+  stderr: string;
+  /** Every "Please navigate to:" URL the Inspector printed (each one a trip to Keycloak). */
+  authorizationUrls: string[];
+  /** How many times it asked "Proceed with step-up authorization?" (answered yes). */
+  stepUpPrompts: number;
+}
+
+/**
+ * One Inspector CLI invocation (`mcp-inspector --cli <MCP URL> --method …`), as a user runs it in a terminal: its
+ * OAuth state lives in `home` (a fresh HOME, file secret store), its login URL is followed in `page`, and its step-up
+ * question is answered yes. `MCP_AUTO_OPEN_ENABLED=true` is the Inspector's own switch for OAuth without a TTY;
+ * `BROWSER=true` makes its "open a browser" a no-op, since Playwright follows the printed URL instead.
+ */
+async function runInspector(
+  home: string,
+  page: Page | undefined,
+  user: 'alice' | 'bob',
+  args: string[],
+  shots: string,
+): Promise<InspectorRun> {
+  const child = spawn(
+    process.execPath,
+    [
+      INSPECTOR,
+      '--cli',
+      stack().urls.mcp,
+      '--format',
+      'json',
+      '--callback-url',
+      `http://127.0.0.1:${await freePort()}/oauth/callback`,
+      ...args,
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        MCP_INSPECTOR_SECRET_STORE: 'file',
+        MCP_AUTO_OPEN_ENABLED: 'true',
+        BROWSER: 'true',
+        NO_COLOR: '1',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  const urls: string[] = [];
+  let stepUpPrompts = 0;
+  let signedIn: Promise<void> = Promise.resolve();
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const match of stderr.matchAll(/Please navigate to: (\S+)/g)) {
+      const url = match[1] as string;
+      if (urls.includes(url)) continue;
+      urls.push(url);
+      if (!page) continue;
+      const shot = (name: string) =>
+        page.screenshot({ path: join(ARTIFACTS, `${shots}-${urls.length}-${name}.png`) }).then(() => {});
+      signedIn = signIn(page, new URL(url), user, page.waitForURL(/\/oauth\/callback/, { timeout: 30_000 }), shot);
+    }
+    const prompts = stderr.split('Proceed with step-up authorization? [y/N]').length - 1;
+    while (stepUpPrompts < prompts) {
+      stepUpPrompts += 1;
+      child.stdin.write('y\n');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  await signedIn;
+  // --format json prints one envelope: {"result": …} or {"error": {code, message}}.
+  let result: unknown;
+  try {
+    result = (JSON.parse(stdout) as { result?: unknown }).result;
+  } catch {
+    result = undefined;
+  }
+  return { code, result, stdout, stderr, authorizationUrls: urls, stepUpPrompts };
+}
+
+/** The tool result's text; the assertion message carries the whole run, so a failure shows what the Inspector said. */
+function toolText(run: InspectorRun): { text: string; isError: boolean; why: string } {
+  const result = run.result as { content?: Array<{ text?: string }>; isError?: boolean } | undefined;
+  return {
+    text: result?.content?.[0]?.text ?? '',
+    isError: result?.isError === true,
+    why: `exit ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`,
+  };
+}
+
+describe(`interop: MCP Inspector ${INSPECTOR_VERSION} CLI, with a bearer token and with its own OAuth`, () => {
+  let browser: Browser;
+  const homes: string[] = [];
+  const home = (user: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `mcp-inspector-${user}-`));
+    homes.push(dir);
+    return dir;
+  };
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    for (const dir of homes) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('with --header "Authorization: Bearer …" (a token of alice from Keycloak) lists tools and calls whoami', async () => {
+    const token = await userToken('alice', 'mcp:tools portfolio:read trade:read');
+    const header = ['--header', `Authorization: Bearer ${token}`];
+    const dir = home('bearer');
+    const tools = await runInspector(
+      dir,
+      undefined,
+      'alice',
+      ['--method', 'tools/list', ...header],
+      'inspector-bearer',
+    );
+    assert.equal(tools.code, 0, tools.stderr);
+    const names = ((tools.result as { tools?: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
+    assert.ok(names.includes('whoami') && names.includes('place_order'), names.join(', '));
+    const whoami = await runInspector(
+      dir,
+      undefined,
+      'alice',
+      ['--method', 'tools/call', '--tool-name', 'whoami', ...header],
+      'inspector-bearer',
+    );
+    assert.equal(whoami.code, 0, whoami.stderr);
+    const said = toolText(whoami);
+    assert.match(said.text, /You are alice/, said.why);
+    assert.deepEqual([...tools.authorizationUrls, ...whoami.authorizationUrls], [], 'a valid bearer needs no login');
+  });
+
+  it('registers, logs alice in through Keycloak once, and reuses the stored token for the next call', async () => {
+    const dir = home('alice');
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const tools = await runInspector(dir, page, 'alice', ['--method', 'tools/list'], 'inspector-alice');
+      assert.equal(tools.code, 0, tools.stderr);
+      assert.equal(tools.authorizationUrls.length, 1, tools.stderr);
+      const authorization = new URL(tools.authorizationUrls[0] as string);
+      assert.equal(authorization.searchParams.get('code_challenge_method'), 'S256');
+      assert.equal(authorization.searchParams.get('resource'), stack().urls.mcp);
+      assert.match(
+        authorization.searchParams.get('redirect_uri') ?? '',
+        /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/,
+      );
+      const quote = await runInspector(
+        dir,
+        page,
+        'alice',
+        ['--method', 'tools/call', '--tool-name', 'get_stock_info', '--tool-arg', 'symbol=ACME'],
+        'inspector-alice',
+      );
+      assert.equal(quote.code, 0, quote.stderr);
+      const said = toolText(quote);
+      assert.equal(said.isError, false, said.why);
+      assert.match(said.text, /ACME/, said.why);
+      assert.equal(quote.authorizationUrls.length, 0, `a second login was asked for:\n${quote.stderr}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("refuses bob's place_order with a tool error naming the missing role, and never sends him back to Keycloak", async () => {
+    const dir = home('bob');
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const order = await runInspector(
+        dir,
+        page,
+        'bob',
+        [
+          '--method',
+          'tools/call',
+          '--tool-name',
+          'place_order',
+          '--tool-args-json',
+          JSON.stringify({ symbol: 'ACME', side: 'buy', quantity: 1 }),
+        ],
+        'inspector-bob',
+      );
+      const said = toolText(order);
+      assert.equal(said.isError, true, said.why);
+      assert.match(said.text, /bob cannot use place_order: .*"trader"/, said.why);
+      assert.equal(order.authorizationUrls.length, 1, `bob was sent to Keycloak more than once:\n${order.stderr}`);
+      assert.equal(order.stepUpPrompts, 0, order.stderr);
+    } finally {
+      await context.close();
     }
   });
 });
