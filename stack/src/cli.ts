@@ -7,6 +7,7 @@ import { findJava } from './java.ts';
 import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { readState, startNative, stopNative } from './native.ts';
 import { startCompose, stopCompose } from './compose.ts';
+import { prepareComposeProviders } from './compose.ts';
 import { buildLocalImages } from './images.ts';
 import { ADMIN, DEFAULT_PORTS, PUBLIC_CLIENT_ID, SANDBOX_USERS, type RunningStack } from './spec.ts';
 
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     }
     case 'images': {
       const images = await buildLocalImages(log);
+      log(`Keycloak extension for compose: ${await prepareComposeProviders(log)}`);
       console.log(
         `local images ready:\n${Object.entries(images)
           .map(([name, tag]) => `  ${name.padEnd(9)} ${tag}`)

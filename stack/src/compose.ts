@@ -3,6 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { StackError } from './errors.ts';
+import { findJava } from './java.ts';
+import { ensureKeycloakDist } from './keycloak-dist.ts';
+import { installComposeProvider } from './keycloak-extension.ts';
 import { repoRoot } from './paths.ts';
 import { DEFAULT_PORTS, urlsFor, type RunningStack, type StackSpec } from './spec.ts';
 
@@ -36,8 +39,18 @@ export function pulledImages(): string[] {
     .map((service) => service.image as string);
 }
 
+/**
+ * The Keycloak extension jar docker-compose.yml mounts (keycloak/providers), built with the cached distribution:
+ * Keycloak in a container loads it at start, as the native stack does.
+ */
+export async function prepareComposeProviders(log: (line: string) => void = () => {}): Promise<string> {
+  const dist = await ensureKeycloakDist(findJava(), log);
+  return installComposeProvider(dist.home);
+}
+
 export async function startCompose(spec: StackSpec, log: (line: string) => void = () => {}): Promise<RunningStack> {
   const started = performance.now();
+  await prepareComposeProviders(log);
   const absent = pulledImages().filter(
     (image) => spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status !== 0,
   );

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StackError } from './errors.ts';
 import type { JavaRuntime } from './java.ts';
+import { buildExtension, EXTENSION_JAR, extensionHash } from './keycloak-extension.ts';
 import { MAVEN_CENTRAL, stackSettings, type StackSettings } from './settings.ts';
 import { pins } from './versions.ts';
 
@@ -31,7 +32,7 @@ export const KEYCLOAK_BUILD_OPTIONS = [
   '--cache=local',
   ...KEYCLOAK_HARDENING_OPTIONS,
 ];
-const BUILT_WITH = `options: ${KEYCLOAK_BUILD_OPTIONS.join(' ')}`;
+const builtWith = () => `options: ${KEYCLOAK_BUILD_OPTIONS.join(' ')}\nextension: ${extensionHash()}`;
 
 export interface KeycloakDist {
   home: string;
@@ -166,10 +167,10 @@ export async function ensureKeycloakDist(
   const home = join(root, `keycloak-${version}`);
   const marker = join(root, '.built');
   if (existsSync(marker)) {
-    if (readFileSync(marker, 'utf8').includes(BUILT_WITH)) return { home, version, fetchedNow: false };
-    log(`the cached Keycloak ${version} was built with other options; building it again`);
+    if (readFileSync(marker, 'utf8').includes(builtWith())) return { home, version, fetchedNow: false };
+    log(`the cached Keycloak ${version} was built with other options or another keycloak/extensions; building it again`);
     build(home, java, settings, log);
-    writeFileSync(marker, `${new Date().toISOString()} rebuilt\n${BUILT_WITH}\n`);
+    writeFileSync(marker, `${new Date().toISOString()} rebuilt\n${builtWith()}\n`);
     return { home, version, fetchedNow: false };
   }
 
@@ -186,12 +187,14 @@ export async function ensureKeycloakDist(
     );
 
   build(home, java, settings, log);
-  writeFileSync(marker, `${new Date().toISOString()} via ${via}\n${BUILT_WITH}\n`);
+  writeFileSync(marker, `${new Date().toISOString()} via ${via}\n${builtWith()}\n`);
   return { home, version, fetchedNow: true, via };
 }
 
-/** `kc.sh build` with KEYCLOAK_BUILD_OPTIONS (about 30-60 s). */
+/** The sandbox's extension into providers/, then `kc.sh build` with KEYCLOAK_BUILD_OPTIONS (about 30-60 s). */
 function build(home: string, java: JavaRuntime, settings: StackSettings, log: Log = () => {}): void {
+  log(`compiling keycloak/extensions into providers/${EXTENSION_JAR}`);
+  buildExtension(home, java, join(home, 'providers', EXTENSION_JAR));
   log(
     `pre-building Keycloak (${KEYCLOAK_BUILD_OPTIONS.join(' ')}) with Java ${java.major}; about 30-60 s, once per version`,
   );

@@ -2,19 +2,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SCOPE_ROLES, SCOPES_SUPPORTED } from '../../server/src/auth/scopes.ts';
+import { SCOPE_ROLES, MCP_SCOPES } from '../../server/src/auth/scopes.ts';
 import { realmFile } from './paths.ts';
 
 const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as {
   clientScopes: Array<{ name: string }>;
   scopeMappings: Array<{ clientScope: string; roles: string[] }>;
+  components: Record<string, Array<{ providerId: string; subType?: string; config: Record<string, string[]> }>>;
 };
 
 describe('realm file and MCP server agree', () => {
   it("SCOPE_ROLES is the realm's role scope mapping of each single-role MCP scope", () => {
     const fromRealm = Object.fromEntries(
       realm.scopeMappings
-        .filter((m) => m.clientScope !== 'mcp:tools' && SCOPES_SUPPORTED.includes(m.clientScope as never))
+        .filter((m) => m.clientScope !== 'mcp:tools' && MCP_SCOPES.includes(m.clientScope as never))
         .map((m) => [m.clientScope, m.roles.join(' ')]),
     );
     assert.deepEqual(fromRealm, SCOPE_ROLES);
@@ -22,6 +23,13 @@ describe('realm file and MCP server agree', () => {
 
   it('every scope the server advertises is a client scope of the realm', () => {
     const names = new Set(realm.clientScopes.map((s) => s.name));
-    for (const scope of SCOPES_SUPPORTED) assert.ok(names.has(scope), `${scope} is not in the realm`);
+    for (const scope of MCP_SCOPES) assert.ok(names.has(scope), `${scope} is not in the realm`);
+  });
+
+  it('the mcp-optional-scopes registration policy gives anonymous registrants every scope the server can ask for', () => {
+    const policies = realm.components['org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy'] ?? [];
+    const policy = policies.find((p) => p.providerId === 'mcp-optional-scopes');
+    assert.equal(policy?.subType, 'anonymous', 'the realm has no anonymous mcp-optional-scopes policy');
+    assert.deepEqual([...(policy?.config.scopes ?? [])].sort(), [...MCP_SCOPES].sort());
   });
 });

@@ -5,7 +5,15 @@
 import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
-import { composeFile, DEFAULT_PORTS, urlsFor, type ServiceName, type StackPorts, type StackUrls } from '@sandbox/stack';
+import {
+  composeFile,
+  DEFAULT_PORTS,
+  prepareComposeProviders,
+  urlsFor,
+  type ServiceName,
+  type StackPorts,
+  type StackUrls,
+} from '@sandbox/stack';
 
 const SERVICES: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server'];
 
@@ -37,6 +45,7 @@ export async function startComposeStack(): Promise<ComposeStack> {
     );
   }
   removeStaleProjects();
+  notes.push(`Keycloak extension mounted from ${await prepareComposeProviders()}`);
   let environment = new DockerComposeEnvironment(dirname(composeFile), basename(composeFile))
     .withProjectName(project)
     .withBuild()

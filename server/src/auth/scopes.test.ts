@@ -3,21 +3,33 @@ import { describe, it } from 'node:test';
 import {
   DEFAULT_CHALLENGE_SCOPES,
   missingScopes,
+  MCP_SCOPES,
   SCOPES_SUPPORTED,
   stepUpScopes,
   unobtainableScopes,
 } from './scopes.ts';
+import { TOOLS } from '../mcp/tools.ts';
 
 describe('SCOPES_SUPPORTED', () => {
-  it('lists the MCP scopes and never offline_access', () => {
-    assert.deepEqual([...SCOPES_SUPPORTED], ['mcp:tools', 'portfolio:read', 'trade:read', 'trade:write']);
+  it('is the minimal set for basic functionality (the challenge scopes): no trade:write, never offline_access', () => {
+    assert.deepEqual([...SCOPES_SUPPORTED], [...DEFAULT_CHALLENGE_SCOPES]);
+    assert.ok(!(SCOPES_SUPPORTED as readonly string[]).includes('offline_access'));
+  });
+  it('is a subset of the scopes the resource understands', () => {
+    assert.deepEqual([...MCP_SCOPES], ['mcp:tools', 'portfolio:read', 'trade:read', 'trade:write']);
+    for (const scope of SCOPES_SUPPORTED) assert.ok((MCP_SCOPES as readonly string[]).includes(scope), scope);
   });
 });
 
 describe('DEFAULT_CHALLENGE_SCOPES', () => {
-  it('asks for every supported scope, so a client registered from the challenge can step up later', () => {
-    assert.deepEqual([...DEFAULT_CHALLENGE_SCOPES].sort(), [...SCOPES_SUPPORTED].sort());
+  it('asks for what reading needs and not trade:write (least privilege: trading is a step-up)', () => {
+    assert.deepEqual([...DEFAULT_CHALLENGE_SCOPES], ['mcp:tools', 'portfolio:read', 'trade:read']);
+    assert.ok(!(DEFAULT_CHALLENGE_SCOPES as readonly string[]).includes('trade:write'));
     assert.ok(!(DEFAULT_CHALLENGE_SCOPES as readonly string[]).includes('offline_access'));
+  });
+  it('covers every tool that only reads', () => {
+    for (const tool of TOOLS.filter((t) => !t.requiredScopes.includes('trade:write')))
+      assert.deepEqual(missingScopes(DEFAULT_CHALLENGE_SCOPES, tool.requiredScopes), [], tool.name);
   });
 });
 

@@ -1,12 +1,20 @@
-// The scopes this resource understands (advertised in protected-resource metadata).
 export const BASE_SCOPE = 'mcp:tools';
-export const SCOPES_SUPPORTED = ['mcp:tools', 'portfolio:read', 'trade:read', 'trade:write'] as const;
+/** Every scope this resource understands (the realm's MCP client scopes). */
+export const MCP_SCOPES = ['mcp:tools', 'portfolio:read', 'trade:read', 'trade:write'] as const;
 /**
- * What a 401 tells a client to ask for: every scope. MCP clients register (DCR) with the challenge's scopes, and
- * Keycloak makes exactly those the new client's optional scopes; a scope left out here could never be stepped up
- * to later. Roles and consent still decide what a user gets (bob never gets trade:write).
+ * What a 401 tells a client to ask for: what reading needs, no more (least privilege). `trade:write` is asked for by
+ * a 403 step-up when a trade is attempted, and only of users whose roles can earn it (app.ts), so nobody consents to
+ * trading at first login and bob is never offered it. MCP clients register (DCR) with these scopes; the realm's
+ * "mcp-optional-scopes" registration policy (keycloak/extensions) still gives every registered client all of
+ * MCP_SCOPES as optional scopes, or the later step-up could never be granted.
  */
-export const DEFAULT_CHALLENGE_SCOPES = SCOPES_SUPPORTED;
+export const DEFAULT_CHALLENGE_SCOPES = ['mcp:tools', 'portfolio:read', 'trade:read'] as const;
+/**
+ * Protected-resource metadata's `scopes_supported`: the same minimal set. The MCP spec (2025-11-25 and 2026-07-28)
+ * says it is "intended to represent the minimal set of scopes necessary for basic functionality", and clients that
+ * ignore the challenge's `scope` (the Inspector CLI's first login) ask for exactly this list.
+ */
+export const SCOPES_SUPPORTED = DEFAULT_CHALLENGE_SCOPES;
 
 export function missingScopes(granted: readonly string[], required: readonly string[]): string[] {
   return required.filter((scope) => !granted.includes(scope));
@@ -14,7 +22,7 @@ export function missingScopes(granted: readonly string[], required: readonly str
 
 /** For a 403: the caller's current MCP scopes plus what the call needs, so one re-authorization suffices. */
 export function stepUpScopes(granted: readonly string[], required: readonly string[]): string[] {
-  const known = new Set<string>(SCOPES_SUPPORTED);
+  const known = new Set<string>(MCP_SCOPES);
   return [...new Set([BASE_SCOPE, ...granted.filter((s) => known.has(s)), ...required])];
 }
 

@@ -20,7 +20,8 @@ describe('protectedResourceMetadata', () => {
     const document = protectedResourceMetadata(testConfig()) as unknown as Prm;
     assert.equal(document.resource, 'http://localhost:3000/mcp');
     assert.deepEqual(document.authorization_servers, [ISSUER]);
-    assert.deepEqual(document.scopes_supported, ['mcp:tools', 'portfolio:read', 'trade:read', 'trade:write']);
+    assert.deepEqual(document.scopes_supported, ['mcp:tools', 'portfolio:read', 'trade:read']);
+    assert.ok(!document.scopes_supported.includes('trade:write'), 'trading is a step-up, not part of the minimal set');
     assert.ok(!document.scopes_supported.includes('offline_access'));
     assert.deepEqual(document.bearer_methods_supported, ['header']);
   });

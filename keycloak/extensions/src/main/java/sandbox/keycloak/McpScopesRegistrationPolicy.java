@@ -1,0 +1,79 @@
+package sandbox.keycloak;
+
+import java.util.List;
+import java.util.Set;
+
+import org.jboss.logging.Logger;
+import org.keycloak.component.ComponentModel;
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.ClientScopeModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.services.clientregistration.ClientRegistrationContext;
+import org.keycloak.services.clientregistration.ClientRegistrationProvider;
+import org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy;
+import org.keycloak.services.clientregistration.policy.ClientRegistrationPolicyException;
+
+/** See {@link McpScopesRegistrationPolicyFactory}. */
+public class McpScopesRegistrationPolicy implements ClientRegistrationPolicy {
+
+    private static final Logger LOG = Logger.getLogger(McpScopesRegistrationPolicy.class);
+
+    private final KeycloakSession session;
+    private final ComponentModel model;
+
+    public McpScopesRegistrationPolicy(KeycloakSession session, ComponentModel model) {
+        this.session = session;
+        this.model = model;
+    }
+
+    @Override
+    public void beforeRegister(ClientRegistrationContext context) throws ClientRegistrationPolicyException {
+    }
+
+    @Override
+    public void afterRegister(ClientRegistrationContext context, ClientModel client) {
+        addScopes(client);
+    }
+
+    @Override
+    public void beforeUpdate(ClientRegistrationContext context, ClientModel client)
+            throws ClientRegistrationPolicyException {
+    }
+
+    @Override
+    public void afterUpdate(ClientRegistrationContext context, ClientModel client) {
+        // An update through the registration access token replaces the scope lists; keep the MCP scopes attached.
+        addScopes(client);
+    }
+
+    @Override
+    public void beforeView(ClientRegistrationProvider provider, ClientModel client)
+            throws ClientRegistrationPolicyException {
+    }
+
+    @Override
+    public void beforeDelete(ClientRegistrationProvider provider, ClientModel client)
+            throws ClientRegistrationPolicyException {
+    }
+
+    private void addScopes(ClientModel client) {
+        RealmModel realm = client.getRealm();
+        List<String> names = model.getConfig().getOrDefault(McpScopesRegistrationPolicyFactory.SCOPES, List.of());
+        Set<String> attached = client.getClientScopes(true).keySet();
+        Set<String> optional = client.getClientScopes(false).keySet();
+        for (String name : names) {
+            if (attached.contains(name) || optional.contains(name)) continue;
+            ClientScopeModel scope = realm.getClientScopesStream()
+                    .filter(s -> name.equals(s.getName()))
+                    .findFirst()
+                    .orElse(null);
+            if (scope == null) {
+                LOG.warnf("registration policy %s names client scope '%s', which realm %s does not have",
+                        McpScopesRegistrationPolicyFactory.PROVIDER_ID, name, realm.getName());
+                continue;
+            }
+            client.addClientScope(scope, false);
+        }
+    }
+}
