@@ -125,7 +125,7 @@ describe('realm sandbox: token exchange for the stock API', () => {
 });
 
 describe('realm sandbox: clients and anonymous dynamic client registration', () => {
-  it('registers a loopback client anonymously and gives it the requested MCP scopes', async () => {
+  it('registers a loopback client anonymously; it may later ask for every MCP scope (mcp-optional-scopes)', async () => {
     const response = await register({
       redirect_uris: ['http://127.0.0.1:49152/callback'],
       scope: 'mcp:tools portfolio:read',
@@ -133,7 +133,12 @@ describe('realm sandbox: clients and anonymous dynamic client registration', () 
     assert.equal(response.status, 201, await response.clone().text());
     const client = (await response.json()) as { client_id: string; scope: string };
     assert.ok(client.client_id);
-    assert.deepEqual(new Set(client.scope.split(' ')), new Set(['mcp:tools', 'portfolio:read']));
+    // Keycloak alone would keep only the two requested; the realm's extension adds the other MCP scopes as optional,
+    // so a client registered from the least-privilege challenge can still step up to trade:write.
+    assert.deepEqual(
+      new Set(client.scope.split(' ')),
+      new Set(['mcp:tools', 'portfolio:read', 'trade:read', 'trade:write']),
+    );
   });
 
   it('refuses a registration whose redirect URI is not loopback; the realm event names the rule', async () => {

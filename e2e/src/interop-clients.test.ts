@@ -33,6 +33,8 @@ interface RemoteSession {
   client: Client;
   stderr: () => string;
   authorizationUrls: () => string[];
+  /** The text of each consent page the user was shown. */
+  consentPages: () => string[];
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ async function connectThroughMcpRemote(browser: Browser, user: 'alice' | 'bob'):
   });
   let log = '';
   const urls: string[] = [];
+  const consents: string[] = [];
   let signedIn: Promise<void> = Promise.resolve();
   const context = await browser.newContext(); // no SSO cookie from another user's session
   transport.stderr?.on('data', (chunk: Buffer) => {
@@ -63,7 +66,15 @@ async function connectThroughMcpRemote(browser: Browser, user: 'alice' | 'bob'):
         .then(() => context.newPage())
         .then((page) =>
           signIn(page, target, user, page.waitForURL(/\/oauth\/callback/, { timeout: 30_000 }), (name) =>
-            page.screenshot({ path: join(ARTIFACTS, `mcp-remote-${user}-${n}-${name}.png`) }).then(() => {}),
+            Promise.all([
+              page.screenshot({ path: join(ARTIFACTS, `mcp-remote-${user}-${n}-${name}.png`) }),
+              name === 'consent'
+                ? page
+                    .locator('body')
+                    .innerText()
+                    .then((text) => consents.push(text))
+                : undefined,
+            ]).then(() => {}),
           ),
         );
     }
@@ -82,6 +93,7 @@ async function connectThroughMcpRemote(browser: Browser, user: 'alice' | 'bob'):
     client,
     stderr: () => log,
     authorizationUrls: () => urls,
+    consentPages: () => consents,
     async close() {
       await client.close();
       await context.close();
@@ -154,6 +166,10 @@ describe(`interop: mcp-remote ${MCP_REMOTE_VERSION} over stdio, signed in throug
       assert.equal(order.isError, true);
       assert.match(order.content[0]?.text ?? '', /bob cannot use place_order: .*"trader"/);
       assert.equal(session.authorizationUrls().length, 1, 'mcp-remote was sent back to Keycloak');
+      // Keycloak's consent page lists what is requested without checking roles; bob is never led to request trading.
+      assert.equal(session.consentPages().length, 1, session.stderr());
+      assert.match(session.consentPages()[0] ?? '', /Read stock quotes/);
+      assert.doesNotMatch(session.consentPages()[0] ?? '', /Place orders/);
     } finally {
       await session.close();
     }
@@ -173,6 +189,8 @@ interface InspectorRun {
   authorizationUrls: string[];
   /** How many times it asked "Proceed with step-up authorization?" (answered yes). */
   stepUpPrompts: number;
+  /** The text of each consent page the user was shown. */
+  consentPages: string[];
 }
 
 /**
@@ -216,6 +234,7 @@ async function runInspector(
   let stderr = '';
   const urls: string[] = [];
   let stepUpPrompts = 0;
+  const consents: string[] = [];
   let signedIn: Promise<void> = Promise.resolve();
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => {
@@ -226,7 +245,15 @@ async function runInspector(
       urls.push(url);
       if (!page) continue;
       const shot = (name: string) =>
-        page.screenshot({ path: join(ARTIFACTS, `${shots}-${urls.length}-${name}.png`) }).then(() => {});
+        Promise.all([
+          page.screenshot({ path: join(ARTIFACTS, `${shots}-${urls.length}-${name}.png`) }),
+          name === 'consent'
+            ? page
+                .locator('body')
+                .innerText()
+                .then((text) => consents.push(text))
+            : undefined,
+        ]).then(() => {});
       signedIn = signIn(page, new URL(url), user, page.waitForURL(/\/oauth\/callback/, { timeout: 30_000 }), shot);
     }
     const prompts = stderr.split('Proceed with step-up authorization? [y/N]').length - 1;
@@ -244,7 +271,7 @@ async function runInspector(
   } catch {
     result = undefined;
   }
-  return { code, result, stdout, stderr, authorizationUrls: urls, stepUpPrompts };
+  return { code, result, stdout, stderr, authorizationUrls: urls, stepUpPrompts, consentPages: consents };
 }
 
 /** The tool result's text; the assertion message carries the whole run, so a failure shows what the Inspector said. */
@@ -394,6 +421,10 @@ describe(`interop: MCP Inspector ${INSPECTOR_VERSION} CLI, with a bearer token a
       assert.equal(said.isError, true, said.why);
       assert.match(said.text, /bob cannot use place_order: .*"trader"/, said.why);
       assert.equal(order.authorizationUrls.length, 1, `bob was sent to Keycloak more than once:\n${order.stderr}`);
+      // The Inspector's first login asks for scopes_supported, which is the reading set: no "Place orders" for bob.
+      assert.equal(order.consentPages.length, 1, order.stderr);
+      assert.match(order.consentPages[0] ?? '', /Read stock quotes/);
+      assert.doesNotMatch(order.consentPages[0] ?? '', /Place orders/);
       assert.equal(order.stepUpPrompts, 0, order.stderr);
     } finally {
       await context.close();

@@ -38,7 +38,8 @@ describe('MCP server: discovery from nothing', () => {
       challenge.resourceMetadataUrl?.href,
       `${stack().urls.mcpOrigin}/.well-known/oauth-protected-resource/mcp`,
     );
-    assert.equal(challenge.scope, 'mcp:tools portfolio:read trade:read trade:write');
+    // Least privilege: reading only; trade:write comes by step-up.
+    assert.equal(challenge.scope, 'mcp:tools portfolio:read trade:read');
     assert.equal(challenge.error, undefined, 'no error code when no token was sent');
 
     const info = await discoverOAuthServerInfo(stack().urls.mcp, {
@@ -47,6 +48,7 @@ describe('MCP server: discovery from nothing', () => {
     assert.equal(info.resourceMetadata?.resource, stack().urls.mcp);
     assert.deepEqual(info.resourceMetadata?.authorization_servers, [stack().urls.issuer]);
     assert.ok(!info.resourceMetadata?.scopes_supported?.includes('offline_access'));
+    assert.ok(!info.resourceMetadata?.scopes_supported?.includes('trade:write'));
     assert.equal(info.authorizationServerMetadata?.issuer, stack().urls.issuer);
     assert.equal(
       info.authorizationServerMetadata?.registration_endpoint,
