@@ -258,3 +258,28 @@ describe("anonymous DCR refusals surface Keycloak's reason through the SDK", () 
     );
   });
 });
+
+describe('RFC 9207: the authorization response names its issuer, and the reference client checks it', () => {
+  it('Keycloak adds iss to the redirect; SDK v2 refuses a callback whose iss is another issuer, and accepts the real one', async () => {
+    await inContext('iss', async (context, callback) => {
+      const page = await context.newPage();
+      const provider = new BrowserOAuthProvider({ page, user: 'alice', callback, label: 'iss' });
+      const first = makeSession('v2 @ 2026-07-28', provider);
+      await assert.rejects(first.listTools(), (error: unknown) => isUnauthorized(error));
+      const redirect = provider.lastCallback as URL;
+      assert.equal(redirect.searchParams.get('iss'), stack().urls.issuer, redirect.href);
+      const metadata = await V2.discoverAuthorizationServerMetadata(stack().urls.issuer);
+      assert.equal(metadata?.authorization_response_iss_parameter_supported, true);
+
+      const forged = new URL(redirect);
+      forged.searchParams.set('iss', 'http://localhost:8080/realms/attacker');
+      await assert.rejects(first.finishAuth(forged), (error: unknown) => error instanceof V2.IssuerMismatchError);
+      assert.equal(provider.accessToken, undefined, 'a token was obtained through a mix-up');
+
+      await first.finishAuth(redirect);
+      const session = makeSession('v2 @ 2026-07-28', provider);
+      assert.ok((await session.listTools()).some((tool) => tool.name === 'whoami'));
+      await session.close();
+    });
+  });
+});

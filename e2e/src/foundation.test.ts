@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { MCP_SERVER_CLIENT, PUBLIC_CLIENT_ID, STOCK_API_AUDIENCE } from '@sandbox/stack';
-import { decodeClaims, lastRegistrationRefusal, userToken, userTokens } from './harness/keycloak.ts';
+import { decodeClaims, HARNESS_CLIENT_ID, lastRegistrationRefusal, userToken, userTokens } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -170,5 +170,26 @@ describe('realm sandbox: clients and anonymous dynamic client registration', () 
     const body = (await response.json()) as { error: string; error_description: string };
     assert.equal(body.error, 'unauthorized_client');
     assert.match(body.error_description, /direct access grants/);
+  });
+});
+
+describe('realm sandbox: refresh tokens rotate (2026-07-28: rotated for public clients)', () => {
+  it('a refresh returns a new refresh token; the old one is then refused with invalid_grant, the new one works', async () => {
+    const { refreshToken } = await userTokens('alice', 'mcp:tools trade:read');
+    assert.ok(refreshToken, 'no refresh token issued');
+    const refresh = (token: string) =>
+      fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: HARNESS_CLIENT_ID }),
+      });
+    const first = await refresh(refreshToken);
+    assert.equal(first.status, 200, await first.clone().text());
+    const rotated = ((await first.json()) as { refresh_token?: string }).refresh_token;
+    assert.ok(rotated && rotated !== refreshToken, 'the refresh token was not rotated');
+    const replay = await refresh(refreshToken);
+    assert.equal(replay.status, 400);
+    assert.equal(((await replay.json()) as { error?: string }).error, 'invalid_grant');
+    const next = await refresh(rotated);
+    assert.equal(next.status, 200, await next.clone().text());
   });
 });
