@@ -174,22 +174,33 @@ describe('realm sandbox: clients and anonymous dynamic client registration', () 
 });
 
 describe('realm sandbox: refresh tokens rotate (2026-07-28: rotated for public clients)', () => {
-  it('a refresh returns a new refresh token; the old one is then refused with invalid_grant, the new one works', async () => {
+  it('each refresh returns a new refresh token; replaying an old one is refused and ends the grant', async () => {
     const { refreshToken } = await userTokens('alice', 'mcp:tools trade:read');
     assert.ok(refreshToken, 'no refresh token issued');
-    const refresh = (token: string) =>
-      fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
+    // Keycloak judges staleness by whole seconds (a token issued in the same second as the session's last refresh is
+    // not yet stale), so each step waits a little over a second, as real refreshes minutes apart always do.
+    const refresh = async (token: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const response = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
         method: 'POST',
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: HARNESS_CLIENT_ID }),
       });
+      return { status: response.status, body: (await response.json()) as { refresh_token?: string; error?: string } };
+    };
     const first = await refresh(refreshToken);
-    assert.equal(first.status, 200, await first.clone().text());
-    const rotated = ((await first.json()) as { refresh_token?: string }).refresh_token;
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const rotated = first.body.refresh_token as string;
     assert.ok(rotated && rotated !== refreshToken, 'the refresh token was not rotated');
+    const second = await refresh(rotated);
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    const latest = second.body.refresh_token as string;
+    // Replaying a used refresh token is refused, and Keycloak then drops the client's session: a stolen, already
+    // used token cannot be raced against the rightful client (reuse detection), at the cost of one new login.
     const replay = await refresh(refreshToken);
     assert.equal(replay.status, 400);
-    assert.equal(((await replay.json()) as { error?: string }).error, 'invalid_grant');
-    const next = await refresh(rotated);
-    assert.equal(next.status, 200, await next.clone().text());
+    assert.equal(replay.body.error, 'invalid_grant');
+    const after = await refresh(latest);
+    assert.equal(after.status, 400, 'the grant survived a replayed refresh token');
+    assert.equal(after.body.error, 'invalid_grant');
   });
 });
