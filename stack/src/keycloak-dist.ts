@@ -168,7 +168,9 @@ export async function ensureKeycloakDist(
   const marker = join(root, '.built');
   if (existsSync(marker)) {
     if (readFileSync(marker, 'utf8').includes(builtWith())) return { home, version, fetchedNow: false };
-    log(`the cached Keycloak ${version} was built with other options or another keycloak/extensions; building it again`);
+    log(
+      `the cached Keycloak ${version} was built with other options or another keycloak/extensions; building it again`,
+    );
     build(home, java, settings, log);
     writeFileSync(marker, `${new Date().toISOString()} rebuilt\n${builtWith()}\n`);
     return { home, version, fetchedNow: false };
