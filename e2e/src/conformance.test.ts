@@ -3,11 +3,13 @@
 // in e2e/conformance/expected-failures.yml. Writes test-results/conformance/summary.md.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { startTokenProxy, type TokenProxy } from './conformance/proxy.ts';
+import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
 import { userToken } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
 
@@ -34,6 +36,14 @@ const reasons = new Map<string, string>(
 );
 let proxy: TokenProxy;
 let exitCode: number | null = null;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 function failed(checks: Check[]): boolean {
   return checks.some((c) => c.status === 'FAILURE' || c.status === 'WARNING');
@@ -215,4 +225,131 @@ describe('MCP conformance suite (client auth scenarios, our OAuth client)', () =
       assert.ok(!failed(checks), JSON.stringify(checks.filter((c) => c.status !== 'SUCCESS')));
     });
   }
+});
+
+describe('MCP conformance 0.2 (alpha) `authorization`: the realm as the MCP authorization server', () => {
+  const AS_OUT = join(OUT, 'authorization');
+  const asChecks = new Map<string, Check[]>();
+  const expectedChecks = new Set<string>((baseline as { authorization?: string[] }).authorization ?? []);
+  let asExit: number | null = null;
+  let authorizationUrl: URL | undefined;
+  before(async () => {
+    rmSync(AS_OUT, { recursive: true, force: true });
+    mkdirSync(AS_OUT, { recursive: true });
+    const cli = join(ROOT, 'node_modules', 'conformance-next', 'dist', 'index.js');
+    const port = await freePort();
+    const browser = await launchBrowser();
+    const context = await browser.newContext();
+    let signedIn: Promise<void> = Promise.resolve();
+    try {
+      asExit = await new Promise<number | null>((resolve) => {
+        // The public CLI client mcp-cli accepts any loopback redirect; --resource is the MCP server (RFC 8707).
+        const child = spawn(
+          process.execPath,
+          [
+            cli,
+            'authorization',
+            '--url',
+            stack().urls.issuer,
+            '--client-id',
+            'mcp-cli',
+            '--resource',
+            stack().urls.mcp,
+            '-p',
+            String(port),
+            '-o',
+            AS_OUT,
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let output = '';
+        const onData = (d: Buffer) => {
+          output += d.toString();
+          const match = /complete the authentication process\.\s*\n(\S+)/.exec(output);
+          if (match && !authorizationUrl) {
+            authorizationUrl = new URL(match[1] as string);
+            const target = authorizationUrl;
+            signedIn = context
+              .newPage()
+              .then((page) =>
+                signIn(page, target, 'alice', page.waitForURL(/\/callback/, { timeout: 30_000 }), (name) =>
+                  page.screenshot({ path: join(ARTIFACTS, `conformance-authorization-${name}.png`) }).then(() => {}),
+                ),
+              );
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('close', (code) => {
+          writeFileSync(join(AS_OUT, 'conformance.log'), output);
+          resolve(code);
+        });
+      });
+      await signedIn;
+    } finally {
+      await context.close();
+      await browser.close();
+    }
+    for (const entry of readdirSync(AS_OUT, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const scenario = entry.name.replace(/^authorization-server-/, '').replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, '');
+      asChecks.set(scenario, JSON.parse(readFileSync(join(AS_OUT, entry.name, 'checks.json'), 'utf8')) as Check[]);
+    }
+    const rows = [...asChecks].flatMap(([scenario, checks]) =>
+      checks.map((c) => {
+        const ok = c.status === 'SUCCESS' || c.status === 'INFO';
+        const verdict = ok
+          ? expectedChecks.has(c.id)
+            ? 'STALE (passes)'
+            : 'passed'
+          : expectedChecks.has(c.id)
+            ? 'expected failure'
+            : 'FAILED';
+        return `| ${scenario} | ${c.id} | ${verdict} | ${expectedChecks.has(c.id) ? (reasons.get(c.id) ?? '') : ''} |`;
+      }),
+    );
+    const count = (v: string) => rows.filter((r) => r.includes(`| ${v} |`)).length;
+    const text = [
+      '',
+      '## Authorization server checks (conformance 0.2.0-alpha.12 `authorization` against the realm, client mcp-cli)',
+      '',
+      `${count('passed')} passed, ${count('expected failure')} expected failures, ${count('FAILED')} failed.`,
+      '',
+      '| scenario | check | result | reason |',
+      '|---|---|---|---|',
+      ...rows,
+      '',
+    ].join('\n');
+    const summary = join(OUT, 'summary.md');
+    writeFileSync(summary, (existsSync(summary) ? readFileSync(summary, 'utf8') : '') + text);
+    console.log(text);
+  });
+
+  it('asked for the code with PKCE S256 and the MCP resource, and alice signed in', () => {
+    assert.ok(authorizationUrl, `no authorization URL; see ${join(AS_OUT, 'conformance.log')}`);
+    assert.equal(authorizationUrl.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(authorizationUrl.searchParams.get('resource'), stack().urls.mcp);
+  });
+
+  it('ran both scenarios (metadata endpoint, authorization-code grant)', () => {
+    assert.notEqual(asExit, null, `conformance authorization was killed; see ${join(AS_OUT, 'conformance.log')}`);
+    assert.deepEqual([...asChecks.keys()].sort(), [
+      'authorization-code-grant',
+      'authorization-server-metadata-endpoint',
+    ]);
+  });
+
+  it('every check passes except the expected ones, each listed with its reason', () => {
+    const unexpected = [...asChecks.values()]
+      .flat()
+      .filter((c) => c.status !== 'SUCCESS' && c.status !== 'INFO' && !expectedChecks.has(c.id));
+    assert.deepEqual(unexpected, []);
+    for (const id of expectedChecks) assert.ok(reasons.get(id), `no reason for ${id}`);
+    const stale = [...asChecks.values()].flat().filter((c) => c.status === 'SUCCESS' && expectedChecks.has(c.id));
+    assert.deepEqual(
+      stale.map((c) => c.id),
+      [],
+      'an expected failure passes now: remove it from the baseline',
+    );
+  });
 });
