@@ -378,7 +378,7 @@ async function main(): Promise<void> {
     const exchangeCount = smoke ? 20 : 200;
     const config = await oidc.discovery(
       new URL(urls.issuer),
-      MCP_SERVER_CLIENT.clientId,
+      urls.mcp,
       MCP_SERVER_CLIENT.secret,
       oidc.ClientSecretBasic(MCP_SERVER_CLIENT.secret),
       { execute: [oidc.allowInsecureRequests] },

@@ -198,6 +198,8 @@ describe('browser OAuth step-up (SDK v2 @ 2026-07-28)', () => {
           'alice',
         );
         assert.match(String(decodeClaims(provider.accessToken ?? '').scope), /portfolio:read/);
+        // RFC 8707: the SDK sent resource=<MCP URL>; Keycloak narrowed aud to exactly that resource.
+        assert.deepEqual([decodeClaims(provider.accessToken ?? '').aud].flat(), [stack().urls.mcp]);
       } finally {
         await session.close();
       }

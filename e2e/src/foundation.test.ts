@@ -2,8 +2,15 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { MCP_SERVER_CLIENT, PUBLIC_CLIENT_ID, STOCK_API_AUDIENCE } from '@sandbox/stack';
-import { decodeClaims, HARNESS_CLIENT_ID, lastRegistrationRefusal, userToken, userTokens } from './harness/keycloak.ts';
+import { MCP_SERVER_CLIENT, PUBLIC_CLIENT_ID, SANDBOX_USERS, STOCK_API_AUDIENCE } from '@sandbox/stack';
+import {
+  decodeClaims,
+  ensureHarnessClient,
+  HARNESS_CLIENT_ID,
+  lastRegistrationRefusal,
+  userToken,
+  userTokens,
+} from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -38,16 +45,16 @@ describe('realm sandbox: token exchange for the stock API', () => {
   before(async () => {
     mcpServerConfig = await oidc.discovery(
       new URL(stack().urls.issuer),
-      MCP_SERVER_CLIENT.clientId,
+      stack().urls.mcp,
       MCP_SERVER_CLIENT.secret,
       oidc.ClientSecretBasic(MCP_SERVER_CLIENT.secret),
       { execute: [oidc.allowInsecureRequests] },
     );
   });
 
-  it("issues alice's token for the MCP resource with mcp-server in the audience", async () => {
+  it("issues alice's token for the MCP resource, which is also the MCP server's client ID", async () => {
     const claims = decodeClaims(await userToken('alice', 'portfolio:read'));
-    assert.deepEqual(new Set(claims.aud as string[]), new Set([stack().urls.mcp, 'mcp-server']));
+    assert.deepEqual([claims.aud].flat(), [stack().urls.mcp]);
     assert.equal(claims.typ, 'Bearer');
     assert.match(String(claims.scope), /portfolio:read/);
   });
@@ -57,7 +64,7 @@ describe('realm sandbox: token exchange for the stock API', () => {
     const exchanged = await exchange(aliceToken, 'portfolio:read');
     const claims = decodeClaims(exchanged.access_token);
     assert.equal(claims.aud, STOCK_API_AUDIENCE);
-    assert.equal(claims.azp, 'mcp-server');
+    assert.equal(claims.azp, stack().urls.mcp);
     assert.equal(claims.sub, decodeClaims(aliceToken).sub);
     assert.deepEqual(
       String(claims.scope)
@@ -163,7 +170,7 @@ describe('realm sandbox: clients and anonymous dynamic client registration', () 
         grant_type: 'password',
         client_id: PUBLIC_CLIENT_ID,
         username: 'alice',
-        password: 'alice-sandbox',
+        password: SANDBOX_USERS.find((u) => u.username === 'alice')?.password ?? '',
       }),
     });
     assert.equal(response.status, 400, await response.clone().text());
@@ -202,5 +209,38 @@ describe('realm sandbox: refresh tokens rotate (2026-07-28: rotated for public c
     const after = await refresh(latest);
     assert.equal(after.status, 400, 'the grant survived a replayed refresh token');
     assert.equal(after.body.error, 'invalid_grant');
+  });
+});
+
+describe('realm sandbox: RFC 8707 resource indicators (Keycloak feature resource-indicators)', () => {
+  const tokenRequest = async (resource: string | undefined) => {
+    await ensureHarnessClient();
+    const body = new URLSearchParams({
+      grant_type: 'password',
+      client_id: HARNESS_CLIENT_ID,
+      username: 'alice',
+      password: SANDBOX_USERS.find((u) => u.username === 'alice')?.password ?? '',
+      scope: 'openid mcp:tools trade:read',
+    });
+    if (resource) body.set('resource', resource);
+    const response = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, { method: 'POST', body });
+    return {
+      status: response.status,
+      body: (await response.json()) as { access_token?: string; error?: string; error_description?: string },
+    };
+  };
+
+  it('a token requested for the MCP resource has exactly that audience', async () => {
+    const { status, body } = await tokenRequest(stack().urls.mcp);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual([decodeClaims(body.access_token as string).aud].flat(), [stack().urls.mcp]);
+  });
+
+  it('an unknown resource gets invalid_target, and no token', async () => {
+    const { status, body } = await tokenRequest('http://localhost:9/another-mcp-server');
+    assert.equal(status, 400);
+    assert.equal(body.error, 'invalid_target');
+    assert.match(body.error_description ?? '', /requested resource is invalid, missing, unknown, or malformed/);
+    assert.equal(body.access_token, undefined);
   });
 });

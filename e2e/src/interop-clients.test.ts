@@ -4,7 +4,7 @@
 // is refused once, finally, without sending him back to Keycloak.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
-import { userToken } from './harness/keycloak.ts';
+import { decodeClaims, userToken } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
 
 const require = createRequire(import.meta.url);
@@ -35,6 +35,8 @@ interface RemoteSession {
   authorizationUrls: () => string[];
   /** The text of each consent page the user was shown. */
   consentPages: () => string[];
+  /** The access token mcp-remote stored. */
+  accessToken: () => string | undefined;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,16 @@ async function connectThroughMcpRemote(browser: Browser, user: 'alice' | 'bob'):
     stderr: () => log,
     authorizationUrls: () => urls,
     consentPages: () => consents,
+    accessToken: () => {
+      // mcp-remote keeps its tokens in <config dir>/mcp-remote-<version>/<hash>_tokens.json.
+      const files = readdirSync(configDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+        f.endsWith('_tokens.json'),
+      );
+      const file = files[0];
+      return file
+        ? (JSON.parse(readFileSync(join(configDir, file), 'utf8')) as { access_token?: string }).access_token
+        : undefined;
+    },
     async close() {
       await client.close();
       await context.close();
@@ -119,6 +131,8 @@ describe(`interop: mcp-remote ${MCP_REMOTE_VERSION} over stdio, signed in throug
       assert.equal(authorization.searchParams.get('code_challenge_method'), 'S256');
       assert.equal(authorization.searchParams.get('resource'), stack().urls.mcp);
       assert.match(authorization.searchParams.get('redirect_uri') ?? '', /^http:\/\/localhost:\d+\/oauth\/callback$/);
+      // RFC 8707: mcp-remote sent resource=<MCP URL>, and Keycloak narrowed the token's aud to exactly it.
+      assert.deepEqual([decodeClaims(session.accessToken() ?? '').aud].flat(), [stack().urls.mcp]);
       const tools = (await session.client.listTools()).tools.map((tool) => tool.name);
       assert.ok(tools.includes('place_order') && tools.includes('whoami'), tools.join(', '));
       const whoami = (await session.client.callTool({ name: 'whoami', arguments: {} })) as {

@@ -197,7 +197,7 @@ describe('MCP server: challenges, isolation and what reaches the stock API', () 
     const accepted = decisions.filter((d) => d.accepted);
     assert.ok(accepted.length > 0);
     for (const decision of accepted)
-      assert.equal(decision.azp, 'mcp-server', 'an accepted token was not minted by exchange for mcp-server');
+      assert.equal(decision.azp, stack().urls.mcp, 'an accepted token was not minted by exchange for the MCP server');
     const rejected = decisions.find((d) => !d.accepted && d.azp === 'e2e-harness');
     assert.equal(rejected?.code, 'wrong_audience');
   });

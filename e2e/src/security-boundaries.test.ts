@@ -32,7 +32,8 @@ async function exchangeAsMcpServer(subjectToken: string, scope: string): Promise
   return fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${MCP_SERVER_CLIENT.clientId}:${MCP_SERVER_CLIENT.secret}`).toString('base64')}`,
+      // RFC 6749 §2.3.1: the client ID (a URL here) is form-encoded before Basic.
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(stack().urls.mcp)}:${MCP_SERVER_CLIENT.secret}`).toString('base64')}`,
     },
     body: new URLSearchParams({
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
@@ -84,7 +85,7 @@ describe('security: no token passthrough', () => {
     for (const decision of accepted) {
       assert.equal(
         decision.azp,
-        MCP_SERVER_CLIENT.clientId,
+        stack().urls.mcp,
         `accepted a token not minted by exchange: ${JSON.stringify(decision)}`,
       );
       assert.deepEqual(decision.aud, [STOCK_API_AUDIENCE]);

@@ -75,7 +75,8 @@ async function exchangedStockApiToken(subjectToken: string): Promise<string> {
   const response = await fetch(`${stack().urls.issuer}/protocol/openid-connect/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${MCP_SERVER_CLIENT.clientId}:${MCP_SERVER_CLIENT.secret}`).toString('base64')}`,
+      // RFC 6749 §2.3.1: the client ID (a URL here) is form-encoded before Basic.
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(stack().urls.mcp)}:${MCP_SERVER_CLIENT.secret}`).toString('base64')}`,
     },
     body: new URLSearchParams({
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',

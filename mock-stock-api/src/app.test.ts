@@ -106,7 +106,7 @@ describe('createApp', () => {
         'a token for stock-api not obtained by mcp-server',
         () => signer.sign(exchangedClaims({ azp: 'mcp-cli' })),
         'not_exchanged',
-        /must be "mcp-server"/,
+        /must be "http:\/\/localhost:3000\/mcp"/,
       ],
     ];
     for (const [name, make, code, message] of invalidCases) {
@@ -127,7 +127,7 @@ describe('createApp', () => {
       assert.equal(error.code, 'wrong_audience');
       assert.match(
         error.message,
-        /^Wrong audience: this is the MCP server's token \(aud: "http:\/\/localhost:3000\/mcp", "mcp-server"; azp: "mcp-cli"\)/,
+        /^Wrong audience: this is the MCP server's token \(aud: "http:\/\/localhost:3000\/mcp"; azp: "mcp-cli"\)/,
       );
       assert.match(
         error.message,
@@ -347,13 +347,13 @@ describe('createApp', () => {
         accepted: true,
         jti: 'jti-0001',
         sub: ALICE,
-        azp: 'mcp-server',
+        azp: 'http://localhost:3000/mcp',
         aud: ['stock-api'],
         scope: 'profile portfolio:read trade:read trade:write',
         tokenSha256Prefix: accepted?.tokenSha256Prefix,
       });
       assert.match(String(accepted?.tokenSha256Prefix), /^[0-9a-f]{16}$/);
-      assert.deepEqual(rejected?.aud, ['http://localhost:3000/mcp', 'mcp-server']);
+      assert.deepEqual(rejected?.aud, ['http://localhost:3000/mcp']);
       assert.equal(rejected?.azp, 'mcp-cli');
     });
 
@@ -381,7 +381,7 @@ describe('createApp', () => {
           status: 200,
           jti: 'jti-0001',
           sub: ALICE,
-          azp: 'mcp-server',
+          azp: 'http://localhost:3000/mcp',
         },
       );
       assert.equal(logs[1]?.route, '/stocks');

@@ -106,7 +106,7 @@ describe('verifyExchangedToken', () => {
       keys: signer.keys,
       issuer: ISSUER,
       audience: 'stock-api',
-      exchangeClientId: 'mcp-server',
+      exchangeClientId: 'http://localhost:3000/mcp',
       currentDate: NOW,
     };
   });
@@ -114,7 +114,7 @@ describe('verifyExchangedToken', () => {
   it('returns the claims of an exchanged token', async () => {
     const claims = await verifyExchangedToken(await signer.sign(), options);
     assert.equal(claims.sub, ALICE);
-    assert.equal(claims.azp, 'mcp-server');
+    assert.equal(claims.azp, 'http://localhost:3000/mcp');
     assert.deepEqual(claims.aud, ['stock-api']);
     assert.deepEqual(claims.scopes, ['profile', 'portfolio:read', 'trade:read', 'trade:write']);
     assert.equal(claims.username, 'alice');
@@ -183,13 +183,17 @@ describe('verifyExchangedToken', () => {
     await rejectsWith(
       verifyExchangedToken(token, options),
       'wrong_audience',
-      /this is the MCP server's token .*only accepts tokens that the MCP server \("mcp-server"\) obtained by token exchange \(RFC 8693\) for audience "stock-api"\. Never pass the client's token downstream\./,
+      /this is the MCP server's token .*only accepts tokens that the MCP server \("http:\/\/localhost:3000\/mcp"\) obtained by token exchange \(RFC 8693\) for audience "stock-api"\. Never pass the client's token downstream\./,
     );
   });
 
   it('rejects a token for stock-api that mcp-server did not obtain as not_exchanged', async () => {
     const token = await signer.sign(exchangedClaims({ azp: 'mcp-cli' }));
-    await rejectsWith(verifyExchangedToken(token, options), 'not_exchanged', /azp is "mcp-cli", must be "mcp-server"/);
+    await rejectsWith(
+      verifyExchangedToken(token, options),
+      'not_exchanged',
+      /azp is "mcp-cli", must be "http:\/\/localhost:3000\/mcp"/,
+    );
     await rejectsWith(
       verifyExchangedToken(await signer.sign(exchangedClaims({ azp: undefined })), options),
       'not_exchanged',

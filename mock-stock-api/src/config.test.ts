@@ -11,7 +11,7 @@ describe('loadConfig', () => {
       ISSUER_URL: 'http://localhost:8080/realms/sandbox',
       JWKS_URL: 'http://localhost:8080/realms/sandbox/protocol/openid-connect/certs',
       AUDIENCE: 'stock-api',
-      EXCHANGE_CLIENT_ID: 'mcp-server',
+      EXCHANGE_CLIENT_ID: 'http://localhost:3000/mcp',
     });
   });
 

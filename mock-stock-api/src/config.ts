@@ -67,7 +67,8 @@ const schema = z.object({
       .optional(),
   ),
   AUDIENCE: z.preprocess(unsetIfEmpty, token.default('stock-api')),
-  EXCHANGE_CLIENT_ID: z.preprocess(unsetIfEmpty, token.default('mcp-server')),
+  /** `azp` of exchanged tokens: the MCP server's client, whose ID is the MCP resource URL. */
+  EXCHANGE_CLIENT_ID: z.preprocess(unsetIfEmpty, token.default('http://localhost:3000/mcp')),
 });
 
 export type Config = Readonly<{

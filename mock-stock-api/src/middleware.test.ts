@@ -9,7 +9,13 @@ describe('requireExchangedToken', () => {
 
   it('checks its options at construction', () => {
     assert.throws(
-      () => requireExchangedToken({ keys, issuer: '', audience: 'stock-api', exchangeClientId: 'mcp-server' }),
+      () =>
+        requireExchangedToken({
+          keys,
+          issuer: '',
+          audience: 'stock-api',
+          exchangeClientId: 'http://localhost:3000/mcp',
+        }),
       /"issuer"/,
     );
     assert.throws(
@@ -18,7 +24,7 @@ describe('requireExchangedToken', () => {
           keys: undefined as never,
           issuer: 'http://x',
           audience: 'stock-api',
-          exchangeClientId: 'mcp-server',
+          exchangeClientId: 'http://localhost:3000/mcp',
         }),
       /"keys"/,
     );
@@ -29,7 +35,7 @@ describe('requireExchangedToken', () => {
       keys,
       issuer: 'http://x',
       audience: 'stock-api',
-      exchangeClientId: 'mcp-server',
+      exchangeClientId: 'http://localhost:3000/mcp',
     });
     assert.equal(mw.name, 'requireExchangedTokenMiddleware');
   });
@@ -59,7 +65,7 @@ describe('requireExchangedToken verification cache', () => {
         keys: signer.keys,
         issuer: ISSUER,
         audience: 'stock-api',
-        exchangeClientId: 'mcp-server',
+        exchangeClientId: 'http://localhost:3000/mcp',
         now: () => clock,
       }) as never,
     );

@@ -42,7 +42,7 @@ export function exchangedClaims(overrides: JWTPayload = {}): JWTPayload {
   return {
     iss: ISSUER,
     aud: 'stock-api',
-    azp: 'mcp-server',
+    azp: 'http://localhost:3000/mcp',
     typ: 'Bearer',
     sub: ALICE,
     preferred_username: 'alice',
@@ -57,7 +57,7 @@ export function exchangedClaims(overrides: JWTPayload = {}): JWTPayload {
 /** The user's own token to the MCP server (what a confused deputy would forward). */
 export function mcpClientClaims(overrides: JWTPayload = {}): JWTPayload {
   return exchangedClaims({
-    aud: ['http://localhost:3000/mcp', 'mcp-server'],
+    aud: 'http://localhost:3000/mcp',
     azp: 'mcp-cli',
     scope: 'openid mcp:tools',
     ...overrides,

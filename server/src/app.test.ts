@@ -348,7 +348,7 @@ describe('createApp', () => {
         status: 403,
         json: { error: 'access_denied', error_description: 'Client is not within the token audience' },
         code: 'subject_not_in_audience',
-        hint: /included\.client\.audience = mcp-server/,
+        hint: /client ID must be the MCP resource URL/,
       },
       {
         status: 400,

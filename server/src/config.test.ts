@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     assert.equal(config.HOST, '127.0.0.1');
     assert.equal(config.MCP_RESOURCE_URL, 'http://localhost:3000/mcp');
     assert.equal(config.ISSUER_URL, 'http://localhost:8080/realms/sandbox');
-    assert.equal(config.CLIENT_ID, 'mcp-server');
+    assert.equal(config.CLIENT_ID, 'http://localhost:3000/mcp', 'defaults to MCP_RESOURCE_URL');
     assert.equal(config.STOCK_API_URL, 'http://localhost:4000');
     assert.equal(config.STOCK_API_AUDIENCE, 'stock-api');
     assert.equal(config.REDIS_URL, undefined);

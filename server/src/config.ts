@@ -44,7 +44,8 @@ const EnvSchema = z.object({
   ISSUER_URL: httpUrl('ISSUER_URL').default('http://localhost:8080/realms/sandbox'),
   /** Where this server reaches Keycloak when the public host is not reachable from it (compose: http://keycloak:8080). */
   KEYCLOAK_INTERNAL_URL: httpUrl('KEYCLOAK_INTERNAL_URL').optional(),
-  CLIENT_ID: z.string().min(1, '"CLIENT_ID" must be the realm client used for token exchange').default('mcp-server'),
+  /** The realm client used for token exchange; unset: MCP_RESOURCE_URL (the realm names the client after it). */
+  CLIENT_ID: z.string().min(1, '"CLIENT_ID" must be the realm client used for token exchange').optional(),
   CLIENT_SECRET: z
     .string()
     .min(1, '"CLIENT_SECRET" must be the secret of CLIENT_ID in the realm')
@@ -82,7 +83,9 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
-export type Config = Readonly<z.infer<typeof EnvSchema>> & {
+export type Config = Readonly<Omit<z.infer<typeof EnvSchema>, 'CLIENT_ID'>> & {
+  /** The realm client used for token exchange (default: MCP_RESOURCE_URL, the client ID the realm gives it). */
+  readonly CLIENT_ID: string;
   readonly resourceUrl: URL;
   readonly resourceMetadataUrl: URL;
   readonly publicOrigin: string;
@@ -115,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const resourcePath = resourceUrl.pathname === '/' ? '' : resourceUrl.pathname;
   return Object.freeze({
     ...values,
+    CLIENT_ID: values.CLIENT_ID ?? values.MCP_RESOURCE_URL,
     ALLOWED_HOSTS: [...new Set([...values.ALLOWED_HOSTS, resourceUrl.hostname])],
     resourceUrl,
     resourceMetadataUrl: new URL(`/.well-known/oauth-protected-resource${resourcePath}`, resourceUrl),

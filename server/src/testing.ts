@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './log.ts';
 
 export const ISSUER = 'http://localhost:8080/realms/sandbox';
 export const RESOURCE = 'http://localhost:3000/mcp';
-export const CLIENT_ID = 'mcp-server';
+export const CLIENT_ID = RESOURCE; // the realm names the MCP server's client after its resource URL
 export const CLIENT_SECRET = 'test-client-secret';
 export const KID = 'test-rs256';
 export const ALICE = '5f0c3a52-8a3e-4c7e-9a53-1b1f6f0b2d11';

@@ -25,7 +25,7 @@ import {
   SERVICES,
   urls,
 } from './compose-file.testing.ts';
-import { KEYCLOAK_HARDENING_OPTIONS } from './keycloak-dist.ts';
+import { KEYCLOAK_FEATURE_OPTIONS, KEYCLOAK_HARDENING_OPTIONS } from './keycloak-dist.ts';
 import { realmFile, repoRoot } from './paths.ts';
 import { DEFAULT_PORTS, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE } from './spec.ts';
 import { pins } from './versions.ts';
@@ -274,6 +274,7 @@ describe('docker-compose.yml', () => {
       `--hostname=${urls.keycloak}`,
       '--hostname-backchannel-dynamic=true',
       ...KEYCLOAK_HARDENING_OPTIONS,
+      ...KEYCLOAK_FEATURE_OPTIONS,
     ]) {
       assert.ok(args.includes(flag), `keycloak command lacks ${flag}`);
     }
@@ -322,7 +323,11 @@ describe('docker-compose.yml', () => {
       'the audience Keycloak mints must be the resource the server serves',
     );
     assert.equal(env.CLIENT_SECRET, kc.MCP_SERVER_CLIENT_SECRET, 'the exchange client secret must match the realm');
-    assert.equal(env.CLIENT_ID, MCP_SERVER_CLIENT.clientId);
+    assert.equal(
+      env.CLIENT_ID,
+      env.MCP_RESOURCE_URL,
+      "the exchange client's ID is the MCP resource URL (the realm names it so)",
+    );
     assert.equal(env.KEYCLOAK_INTERNAL_URL, 'http://keycloak:8080');
     assert.equal(env.STOCK_API_URL, 'http://stock-api:4000');
     assert.equal(env.STOCK_API_AUDIENCE, STOCK_API_AUDIENCE);

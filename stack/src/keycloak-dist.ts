@@ -26,10 +26,16 @@ export const KEYCLOAK_HARDENING_OPTIONS = [
   '--spi-client-registration--default--enabled=false',
 ];
 /** Options baked into the cached build so every run can `start --optimized` (no 35 s re-augmentation per run). */
+/**
+ * Keycloak features the sandbox turns on (compose passes the same, checked by a test): RFC 8707 resource indicators
+ * (experimental in 26.x), so a token requested for the MCP resource has exactly that `aud`.
+ */
+export const KEYCLOAK_FEATURE_OPTIONS = ['--features=resource-indicators'];
 export const KEYCLOAK_BUILD_OPTIONS = [
   '--db=dev-mem',
   '--health-enabled=true',
   '--cache=local',
+  ...KEYCLOAK_FEATURE_OPTIONS,
   ...KEYCLOAK_HARDENING_OPTIONS,
 ];
 const builtWith = () => `options: ${KEYCLOAK_BUILD_OPTIONS.join(' ')}\nextension: ${extensionHash()}`;

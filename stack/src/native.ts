@@ -142,7 +142,7 @@ function nodeServiceEnv(spec: StackSpec): { stock: Record<string, string>; mcp: 
       ISSUER_URL: urls.issuer,
       JWKS_URL: jwks,
       AUDIENCE: STOCK_API_AUDIENCE,
-      EXCHANGE_CLIENT_ID: MCP_SERVER_CLIENT.clientId,
+      EXCHANGE_CLIENT_ID: urls.mcp,
     },
     mcp: {
       PORT: String(spec.ports.mcp),
@@ -150,7 +150,7 @@ function nodeServiceEnv(spec: StackSpec): { stock: Record<string, string>; mcp: 
       ISSUER_URL: urls.issuer,
       KEYCLOAK_INTERNAL_URL: urls.keycloak,
       MCP_RESOURCE_URL: urls.mcp,
-      CLIENT_ID: MCP_SERVER_CLIENT.clientId,
+      CLIENT_ID: urls.mcp,
       CLIENT_SECRET: MCP_SERVER_CLIENT.secret,
       STOCK_API_URL: urls.stockApi,
       STOCK_API_AUDIENCE,

@@ -62,7 +62,12 @@ export const SANDBOX_USERS = Object.freeze([
   { username: 'bob', password: 'bob-sandbox', roles: ['viewer'], can: 'read quotes and his portfolio; never trade' },
 ]);
 export const ADMIN = Object.freeze({ username: 'admin', password: 'admin' });
-export const MCP_SERVER_CLIENT = Object.freeze({ clientId: 'mcp-server', secret: 'sandbox-mcp-server-secret' });
+/**
+ * The MCP server's confidential client (token exchange). Its client ID is the MCP resource URL (`urls.mcp`): Keycloak's
+ * resource indicators narrow a token's `aud` to the client whose `resource_url` matches the requested `resource`, and
+ * its token exchange requires the requester's client ID in the subject token's `aud`; one value satisfies both.
+ */
+export const MCP_SERVER_CLIENT = Object.freeze({ secret: 'sandbox-mcp-server-secret' });
 export const PUBLIC_CLIENT_ID = 'mcp-cli';
 export const STOCK_API_AUDIENCE = 'stock-api';
 

@@ -107,7 +107,7 @@ export function plausibleClaims(overrides: JWTPayload = {}): JWTPayload {
   const now = Math.floor(Date.now() / 1000);
   return {
     iss: stack().urls.issuer,
-    aud: [stack().urls.mcp, 'mcp-server'],
+    aud: [stack().urls.mcp],
     sub: randomUUID(),
     typ: 'Bearer',
     azp: 'e2e-forger',

@@ -169,7 +169,7 @@ describe('createExchanger', () => {
       status: 403,
       json: { error: 'access_denied', error_description: 'Client is not within the token audience' },
       code: 'subject_not_in_audience',
-      fix: /audience mapper "included\.client\.audience = mcp-server"/,
+      fix: /client ID must be the MCP resource URL .*"included\.custom\.audience"/,
     },
     {
       label: '400 invalid_request "Requested audience not available: stock-api"',

@@ -42,7 +42,7 @@ export function translateExchangeError(
       return new ExchangeError(
         'subject_not_in_audience',
         `Keycloak refused the exchange: the user's token does not list "${realmHint.clientId}" in its audience.`,
-        `In the realm, the client scope mcp:tools (and the other MCP scopes) needs the audience mapper "included.client.audience = ${realmHint.clientId}".`,
+        `In the realm, the MCP server's client ID must be the MCP resource URL that the client scope mcp:tools puts into aud (its audience mapper "included.custom.audience"), or CLIENT_ID must name a client that scope adds to aud; the server uses "${realmHint.clientId}".`,
         { keycloakError },
       );
     }
@@ -109,7 +109,7 @@ export interface ExchangerOptions {
  * RFC 8693 token exchange at Keycloak with a cache in front and single-flight for concurrent misses; Keycloak's
  * refusals become ExchangeErrors that name the realm setting to check.
  *
- *   const exchanger = createExchanger({ keycloak, cache, metrics, logger, clientId: 'mcp-server', issuer, cacheSkewSeconds: 30 });
+ *   const exchanger = createExchanger({ keycloak, cache, metrics, logger, clientId: 'http://localhost:3000/mcp', issuer, cacheSkewSeconds: 30 });
  *   const { accessToken, cache } = await exchanger.exchange({ subjectToken, subjectSha256, audience: 'stock-api', scope: 'trade:read', sub, tokenHash });
  */
 export function createExchanger(options: ExchangerOptions): Exchanger {
