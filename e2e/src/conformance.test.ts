@@ -260,7 +260,7 @@ describe('MCP conformance 0.2 (alpha) `authorization`: the realm as the MCP auth
             '-o',
             AS_OUT,
           ],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
+          { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 },
         );
         let output = '';
         const onData = (d: Buffer) => {
@@ -275,7 +275,12 @@ describe('MCP conformance 0.2 (alpha) `authorization`: the realm as the MCP auth
                 signIn(page, target, 'alice', page.waitForURL(/\/callback/, { timeout: 30_000 }), (name) =>
                   page.screenshot({ path: join(ARTIFACTS, `conformance-authorization-${name}.png`) }).then(() => {}),
                 ),
-              );
+              )
+              // A failed sign-in ends the run now instead of leaving the CLI waiting 5 minutes for a callback.
+              .catch((error: unknown) => {
+                child.kill();
+                throw error;
+              });
           }
         };
         child.stdout.on('data', onData);

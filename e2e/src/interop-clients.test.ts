@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
 import { decodeClaims, userToken } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
@@ -209,13 +209,13 @@ interface InspectorRun {
 
 /**
  * One Inspector CLI invocation (`mcp-inspector --cli <MCP URL> --method …`), as a user runs it in a terminal: its
- * OAuth state lives in `home` (a fresh HOME, file secret store), its login URL is followed in `page`, and its step-up
+ * OAuth state lives in `home` (a fresh HOME, file secret store), each login URL it prints is followed in a new tab of `context`, and its step-up
  * question is answered yes. `MCP_AUTO_OPEN_ENABLED=true` is the Inspector's own switch for OAuth without a TTY;
  * `BROWSER=true` makes its "open a browser" a no-op, since Playwright follows the printed URL instead.
  */
 async function runInspector(
   home: string,
-  page: Page | undefined,
+  context: BrowserContext | undefined,
   user: 'alice' | 'bob',
   args: string[],
   shots: string,
@@ -242,6 +242,7 @@ async function runInspector(
         NO_COLOR: '1',
       },
       stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 120_000,
     },
   );
   let stdout = '';
@@ -257,18 +258,29 @@ async function runInspector(
       const url = match[1] as string;
       if (urls.includes(url)) continue;
       urls.push(url);
-      if (!page) continue;
-      const shot = (name: string) =>
-        Promise.all([
-          page.screenshot({ path: join(ARTIFACTS, `${shots}-${urls.length}-${name}.png`) }),
-          name === 'consent'
-            ? page
-                .locator('body')
-                .innerText()
-                .then((text) => consents.push(text))
-            : undefined,
-        ]).then(() => {});
-      signedIn = signIn(page, new URL(url), user, page.waitForURL(/\/oauth\/callback/, { timeout: 30_000 }), shot);
+      if (!context) continue;
+      const n = urls.length;
+      // A fresh tab per URL (an old one still shows the last callback URL, which waitForURL would match at once),
+      // chained so two logins never race; a failed sign-in stops the Inspector instead of leaving it waiting.
+      signedIn = signedIn
+        .then(() => context.newPage())
+        .then((page) =>
+          signIn(page, new URL(url), user, page.waitForURL(/\/oauth\/callback/, { timeout: 30_000 }), (name) =>
+            Promise.all([
+              page.screenshot({ path: join(ARTIFACTS, `${shots}-${n}-${name}.png`) }),
+              name === 'consent'
+                ? page
+                    .locator('body')
+                    .innerText()
+                    .then((text) => consents.push(text))
+                : undefined,
+            ]).then(() => {}),
+          ),
+        )
+        .catch((error: unknown) => {
+          child.kill();
+          throw error;
+        });
     }
     const prompts = stderr.split('Proceed with step-up authorization? [y/N]').length - 1;
     while (stepUpPrompts < prompts) {
@@ -345,8 +357,7 @@ describe(`interop: MCP Inspector ${INSPECTOR_VERSION} CLI, with a bearer token a
     const dir = home('alice');
     const context = await browser.newContext();
     try {
-      const page = await context.newPage();
-      const tools = await runInspector(dir, page, 'alice', ['--method', 'tools/list'], 'inspector-alice');
+      const tools = await runInspector(dir, context, 'alice', ['--method', 'tools/list'], 'inspector-alice');
       assert.equal(tools.code, 0, tools.stderr);
       assert.equal(tools.authorizationUrls.length, 1, tools.stderr);
       const authorization = new URL(tools.authorizationUrls[0] as string);
@@ -358,7 +369,7 @@ describe(`interop: MCP Inspector ${INSPECTOR_VERSION} CLI, with a bearer token a
       );
       const quote = await runInspector(
         dir,
-        page,
+        context,
         'alice',
         ['--method', 'tools/call', '--tool-name', 'get_stock_info', '--tool-arg', 'symbol=ACME'],
         'inspector-alice',
@@ -383,15 +394,14 @@ describe(`interop: MCP Inspector ${INSPECTOR_VERSION} CLI, with a bearer token a
     const dir = home('alice-step-up');
     const context = await browser.newContext();
     try {
-      const page = await context.newPage();
-      const first = await runInspector(dir, page, 'alice', ['--method', 'tools/list'], 'inspector-step-up');
+      const first = await runInspector(dir, context, 'alice', ['--method', 'tools/list'], 'inspector-step-up');
       assert.equal(first.code, 0, first.stderr);
       const firstScope = new URL(first.authorizationUrls[0] as string).searchParams.get('scope') ?? '';
       assert.doesNotMatch(firstScope, /trade:write/, `the first login already asked for trading: ${firstScope}`);
       assert.match(firstScope, /mcp:tools/, firstScope);
       const order = await runInspector(
         dir,
-        page,
+        context,
         'alice',
         [
           '--method',
@@ -416,10 +426,9 @@ describe(`interop: MCP Inspector ${INSPECTOR_VERSION} CLI, with a bearer token a
     const dir = home('bob');
     const context = await browser.newContext();
     try {
-      const page = await context.newPage();
       const order = await runInspector(
         dir,
-        page,
+        context,
         'bob',
         [
           '--method',

@@ -24,7 +24,9 @@ async function received(): Promise<Decision[]> {
 }
 
 async function keycloakExchangeEvents(): Promise<number> {
-  const response = await adminApi('/events?type=TOKEN_EXCHANGE&client=mcp-server&max=10000');
+  const response = await adminApi(
+    `/events?type=TOKEN_EXCHANGE&client=${encodeURIComponent(stack().urls.mcp)}&max=10000`,
+  );
   assert.equal(response.status, 200);
   return ((await response.json()) as unknown[]).length;
 }
@@ -48,7 +50,7 @@ describe('MCP server: discovery from nothing', () => {
     assert.equal(info.resourceMetadata?.resource, stack().urls.mcp);
     assert.deepEqual(info.resourceMetadata?.authorization_servers, [stack().urls.issuer]);
     assert.ok(!info.resourceMetadata?.scopes_supported?.includes('offline_access'));
-    assert.ok(!info.resourceMetadata?.scopes_supported?.includes('trade:write'));
+    assert.deepEqual(info.resourceMetadata?.scopes_supported, ['mcp:tools', 'portfolio:read', 'trade:read']);
     assert.equal(info.authorizationServerMetadata?.issuer, stack().urls.issuer);
     assert.equal(
       info.authorizationServerMetadata?.registration_endpoint,
@@ -218,7 +220,9 @@ describe('MCP server: challenges, isolation and what reaches the stock API', () 
     assert.equal(m1.cacheHits - m0.cacheHits + m1.singleFlightJoins - m0.singleFlightJoins, 49);
 
     // Cached until (lifespan - skew) seconds; the e2e stack sets lifespan 45 s and skew 35 s.
-    const client = (await (await adminApi('/clients?clientId=mcp-server')).json()) as Array<{
+    const client = (await (
+      await adminApi(`/clients?clientId=${encodeURIComponent(stack().urls.mcp)}`)
+    ).json()) as Array<{
       attributes: Record<string, string>;
     }>;
     const lifespan = Number(client[0]?.attributes['access.token.lifespan'] ?? 300);

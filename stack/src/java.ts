@@ -69,6 +69,6 @@ export function findJava(
   throw new StackError(
     'java_missing',
     `No Java ${MIN_MAJOR} or newer found for Keycloak. Tried: ${tried.join('; ')}`,
-    `install a JDK ${MIN_MAJOR}, 21 or 25 (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME to one`,
+    `install a JDK ${MIN_MAJOR}, 21 or 25 (e.g. apt-get install openjdk-17-jdk-headless) or set JAVA_HOME to one`,
   );
 }

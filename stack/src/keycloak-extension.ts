@@ -1,12 +1,12 @@
 // The sandbox's one Keycloak extension (keycloak/extensions): the "mcp-optional-scopes" client registration policy.
 // It is compiled here with the JDK's javac against the pinned distribution's own jars (no Maven build, nothing
-// fetched), and installed as a provider jar: into the cached distribution before `kc.sh build`, and into the image
-// that `make images` builds. keycloak/README.md says why Keycloak needs it.
+// fetched), and installed as a provider jar: into the cached distribution before `kc.sh build`, and into
+// keycloak/providers/, which docker-compose.yml mounts. keycloak/README.md says why Keycloak needs it.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { StackError } from './errors.ts';
 import type { JavaRuntime } from './java.ts';
 import { repoRoot } from './paths.ts';
@@ -60,7 +60,7 @@ export function buildExtension(keycloakHome: string, java: JavaRuntime, outFile:
     mkdirSync(classes);
     const lib = join(keycloakHome, 'lib', 'lib');
     const sources = files(join(EXTENSION_DIR, 'java'));
-    const classpath = [join(lib, 'main', '*'), join(lib, 'boot', '*')].join(':');
+    const classpath = [join(lib, 'main', '*'), join(lib, 'boot', '*')].join(delimiter);
     run(
       jdkTool(java, 'javac'),
       ['--release', '17', '-cp', classpath, '-d', classes, ...sources],
