@@ -2,13 +2,12 @@
 // a real Keycloak access token. Scenarios needing the SDK's fixture tools are expected failures, each with a reason
 // in e2e/conformance/expected-failures.yml. Writes test-results/conformance/summary.md.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { startTokenProxy, type TokenProxy } from './conformance/proxy.ts';
+import { freePort, runNodeCli } from './harness/cli.ts';
 import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
 import { userToken } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
@@ -37,14 +36,6 @@ const reasons = new Map<string, string>(
 let proxy: TokenProxy;
 let exitCode: number | null = null;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 function failed(checks: Check[]): boolean {
   return checks.some((c) => c.status === 'FAILURE' || c.status === 'WARNING');
 }
@@ -56,24 +47,10 @@ describe('MCP conformance suite (server scenarios, via a token-injecting proxy)'
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     const cli = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-    exitCode = await new Promise<number | null>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [cli, 'server', '--url', proxy.url, '--expected-failures', EXPECTED_FILE, '-o', OUT],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      child.stdout.on('data', (d) => {
-        output += d;
-      });
-      child.stderr.on('data', (d) => {
-        output += d;
-      });
-      child.on('close', (code) => {
-        writeFileSync(join(OUT, 'conformance.log'), output);
-        resolve(code);
-      });
-    });
+    ({ code: exitCode } = await runNodeCli(
+      [cli, 'server', '--url', proxy.url, '--expected-failures', EXPECTED_FILE, '-o', OUT],
+      { logFile: join(OUT, 'conformance.log') },
+    ));
     for (const dir of readdirSync(OUT, { withFileTypes: true })) {
       if (!dir.isDirectory()) continue;
       const scenario = dir.name.replace(/^server-/, '').replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, '');
@@ -142,35 +119,10 @@ describe('MCP conformance suite (client auth scenarios, our OAuth client)', () =
     mkdirSync(CLIENT_OUT, { recursive: true });
     const cli = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
     const command = `${process.execPath} ${join(ROOT, 'e2e', 'src', 'conformance', 'auth-client.ts')}`;
-    clientExit = await new Promise<number | null>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          cli,
-          'client',
-          '--command',
-          command,
-          '--suite',
-          'auth',
-          '--expected-failures',
-          EXPECTED_FILE,
-          '-o',
-          CLIENT_OUT,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      child.stdout.on('data', (d) => {
-        output += d;
-      });
-      child.stderr.on('data', (d) => {
-        output += d;
-      });
-      child.on('close', (code) => {
-        writeFileSync(join(CLIENT_OUT, 'conformance.log'), output);
-        resolve(code);
-      });
-    });
+    ({ code: clientExit } = await runNodeCli(
+      [cli, 'client', '--command', command, '--suite', 'auth', '--expected-failures', EXPECTED_FILE, '-o', CLIENT_OUT],
+      { logFile: join(CLIENT_OUT, 'conformance.log') },
+    ));
     const walk = (dir: string) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         if (!entry.isDirectory()) continue;
@@ -242,33 +194,17 @@ describe('MCP conformance 0.2 (alpha) `authorization`: the realm as the MCP auth
     const context = await browser.newContext();
     let signedIn: Promise<void> = Promise.resolve();
     try {
-      asExit = await new Promise<number | null>((resolve) => {
-        // The public CLI client mcp-cli accepts any loopback redirect; --resource is the MCP server (RFC 8707).
-        const child = spawn(
-          process.execPath,
-          [
-            cli,
-            'authorization',
-            '--url',
-            stack().urls.issuer,
-            '--client-id',
-            'mcp-cli',
-            '--resource',
-            stack().urls.mcp,
-            '-p',
-            String(port),
-            '-o',
-            AS_OUT,
-          ],
-          { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 },
-        );
-        let output = '';
-        const onData = (d: Buffer) => {
-          output += d.toString();
-          const match = /complete the authentication process\.\s*\n(\S+)/.exec(output);
-          if (match && !authorizationUrl) {
-            authorizationUrl = new URL(match[1] as string);
-            const target = authorizationUrl;
+      // The public CLI client mcp-cli accepts any loopback redirect; --resource is the MCP server (RFC 8707).
+      const args = ['authorization', '--url', stack().urls.issuer, '--client-id', 'mcp-cli'];
+      ({ code: asExit } = await runNodeCli(
+        [cli, ...args, '--resource', stack().urls.mcp, '-p', String(port), '-o', AS_OUT],
+        {
+          logFile: join(AS_OUT, 'conformance.log'),
+          timeoutMs: 180_000,
+          onOutput(output, child) {
+            const match = /complete the authentication process\.\s*\n(\S+)/.exec(output);
+            if (!match || authorizationUrl) return;
+            const target = (authorizationUrl = new URL(match[1] as string));
             signedIn = context
               .newPage()
               .then((page) =>
@@ -281,15 +217,9 @@ describe('MCP conformance 0.2 (alpha) `authorization`: the realm as the MCP auth
                 child.kill();
                 throw error;
               });
-          }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.on('close', (code) => {
-          writeFileSync(join(AS_OUT, 'conformance.log'), output);
-          resolve(code);
-        });
-      });
+          },
+        },
+      ));
       await signedIn;
     } finally {
       await context.close();

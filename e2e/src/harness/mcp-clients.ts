@@ -4,6 +4,9 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { stack } from './stack.ts';
 
+/** The smallest order: what alice's step-up and bob's refusal are tested with. */
+export const BUY_ONE_ACME = { symbol: 'ACME', side: 'buy', quantity: 1 };
+
 export type ClientLine = 'v2 @ 2026-07-28' | 'v2 @ 2025-11-25' | 'v2 @ 2025-06-18' | 'v1 @ 2025-11-25';
 export const CLIENT_LINES: readonly ClientLine[] = [
   'v2 @ 2026-07-28',

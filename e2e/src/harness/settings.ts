@@ -40,6 +40,8 @@ const EnvSchema = z.object({
       }
     }),
   CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** Handed to the real clients the interop suite spawns (they start node and a browser opener from it). */
+  PATH: z.string().min(1).default('/usr/local/bin:/usr/bin:/bin'),
   BENCH_PORT_OFFSET: z.coerce.number().int().min(0).max(10_000).default(0),
 });
 

@@ -7,23 +7,21 @@ import org.jboss.logging.Logger;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.ClientScopeModel;
-import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
 import org.keycloak.services.clientregistration.ClientRegistrationContext;
 import org.keycloak.services.clientregistration.ClientRegistrationProvider;
 import org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy;
 import org.keycloak.services.clientregistration.policy.ClientRegistrationPolicyException;
 
-/** See {@link McpScopesRegistrationPolicyFactory}. */
+/** See {@link McpScopesRegistrationPolicyFactory}. Only afterRegister/afterUpdate act; the other hooks allow. */
 public class McpScopesRegistrationPolicy implements ClientRegistrationPolicy {
 
     private static final Logger LOG = Logger.getLogger(McpScopesRegistrationPolicy.class);
 
-    private final KeycloakSession session;
     private final ComponentModel model;
 
-    public McpScopesRegistrationPolicy(KeycloakSession session, ComponentModel model) {
-        this.session = session;
+    public McpScopesRegistrationPolicy(ComponentModel model) {
         this.model = model;
     }
 
@@ -64,10 +62,7 @@ public class McpScopesRegistrationPolicy implements ClientRegistrationPolicy {
         Set<String> optional = client.getClientScopes(false).keySet();
         for (String name : names) {
             if (attached.contains(name) || optional.contains(name)) continue;
-            ClientScopeModel scope = realm.getClientScopesStream()
-                    .filter(s -> name.equals(s.getName()))
-                    .findFirst()
-                    .orElse(null);
+            ClientScopeModel scope = KeycloakModelUtils.getClientScopeByName(realm, name);
             if (scope == null) {
                 LOG.warnf("registration policy %s names client scope '%s', which realm %s does not have",
                         McpScopesRegistrationPolicyFactory.PROVIDER_ID, name, realm.getName());

@@ -9,8 +9,9 @@ import org.keycloak.services.clientregistration.policy.AbstractClientRegistratio
 import org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy;
 
 /**
- * Registration policy "mcp-optional-scopes": every client registered through this policy's subtype gets the listed
- * realm client scopes as optional scopes, whatever `scope` its registration request named.
+ * Registration policy "mcp-optional-scopes": every client registered through this policy's subtype (the realm uses
+ * it for anonymous registrations) gets the listed realm client scopes as optional scopes, whatever `scope` its
+ * registration request named.
  *
  * Why: Keycloak makes a DCR request's `scope` the client's complete list of optional scopes. MCP clients register with
  * the scopes of the first 401 challenge (the SEP-835 scope selection strategy), and that challenge asks only for what
@@ -29,7 +30,7 @@ public class McpScopesRegistrationPolicyFactory extends AbstractClientRegistrati
 
     @Override
     public ClientRegistrationPolicy create(KeycloakSession session, ComponentModel model) {
-        return new McpScopesRegistrationPolicy(session, model);
+        return new McpScopesRegistrationPolicy(model);
     }
 
     @Override
