@@ -306,6 +306,7 @@ if (!only || only === 'unit') {
     'stack/src/**/*.test.ts',
     'mock-stock-api/src/**/*.test.ts',
     'server/src/**/*.test.ts',
+    'client-docs/src/**/*.test.ts',
   ]);
 }
 if (!only || only === 'e2e' || only === 'native') await e2eNative();

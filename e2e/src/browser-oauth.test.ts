@@ -2,98 +2,13 @@
 // Chromium through Keycloak's real login and consent pages, then call tools. Plus step-up and DCR refusals.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as V2 from '@modelcontextprotocol/client';
-import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError as UnauthorizedErrorV1 } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Browser, BrowserContext } from 'playwright-core';
-import {
-  ARTIFACTS,
-  BrowserOAuthProvider,
-  launchBrowser,
-  startCallbackServer,
-  type CallbackServer,
-} from './harness/browser.ts';
+import { BrowserOAuthProvider, launchBrowser, type CallbackServer } from './harness/browser.ts';
 import { decodeClaims, lastRegistrationRefusal } from './harness/keycloak.ts';
+import { authorizeAndList, inContext, isUnauthorized, makeSession, type Line } from './harness/oauth-session.ts';
 import { stack } from './harness/stack.ts';
-
-type Line = 'v1 @ 2025-11-25' | 'v2 @ 2026-07-28';
-interface Session {
-  callTool(
-    name: string,
-    args?: Record<string, unknown>,
-  ): Promise<{ structuredContent?: Record<string, unknown>; isError?: boolean }>;
-  listTools(): Promise<Array<{ name: string }>>;
-  close(): Promise<void>;
-  finishAuth(callback: URL): Promise<void>;
-}
-
-function makeSession(line: Line, provider: BrowserOAuthProvider): Session {
-  const url = new URL(stack().urls.mcp);
-  if (line.startsWith('v1')) {
-    const client = new ClientV1({ name: 'e2e-browser-v1', version: '1.0.0' });
-    const transport = new TransportV1(url, { authProvider: provider as never });
-    return {
-      async listTools() {
-        await ensureConnected();
-        return (await client.listTools()).tools;
-      },
-      async callTool(name, args = {}) {
-        await ensureConnected();
-        return (await client.callTool({ name, arguments: args })) as never;
-      },
-      close: () => client.close(),
-      finishAuth: (callback) => transport.finishAuth(callback.searchParams.get('code') ?? ''),
-    };
-    async function ensureConnected() {
-      if (!client.transport) await client.connect(transport);
-    }
-  }
-  const client = new V2.Client({ name: 'e2e-browser-v2', version: '1.0.0' }, {
-    versionNegotiation: { mode: { pin: '2026-07-28' } },
-  } as never);
-  const transport = new V2.StreamableHTTPClientTransport(url, { authProvider: provider as never });
-  let connected = false;
-  const ensureConnected = async () => {
-    if (!connected) {
-      await client.connect(transport);
-      connected = true;
-    }
-  };
-  return {
-    async listTools() {
-      await ensureConnected();
-      return (await client.listTools()).tools;
-    },
-    async callTool(name, args = {}) {
-      await ensureConnected();
-      return (await client.callTool({ name, arguments: args })) as never;
-    },
-    close: () => client.close(),
-    finishAuth: (callback) => transport.finishAuth(callback.searchParams),
-  };
-}
-
-function isUnauthorized(error: unknown): boolean {
-  return error instanceof V2.UnauthorizedError || error instanceof UnauthorizedErrorV1;
-}
-
-/** Connects, and on the SDK's UnauthorizedError (it already drove the browser) finishes auth and connects again. */
-async function authorizeAndList(line: Line, provider: BrowserOAuthProvider): Promise<Session> {
-  let session = makeSession(line, provider);
-  try {
-    await session.listTools();
-    throw new Error('expected the first connection to need authorization');
-  } catch (error) {
-    if (!isUnauthorized(error)) throw error;
-  }
-  assert.ok(provider.lastCallback, 'the browser never reached the loopback callback');
-  await session.finishAuth(provider.lastCallback);
-  session = makeSession(line, provider);
-  return session;
-}
 
 let browser: Browser;
 before(async () => {
@@ -103,32 +18,11 @@ after(async () => {
   await browser?.close();
 });
 
-/** A fresh browser profile and loopback callback per test; a Playwright trace is saved when the test fails. */
-async function inContext<T>(
-  name: string,
-  fn: (context: BrowserContext, callback: CallbackServer) => Promise<T>,
-): Promise<T> {
-  const context = await browser.newContext();
-  const callback = await startCallbackServer();
-  await context.tracing.start({ screenshots: true, snapshots: true });
-  try {
-    const result = await fn(context, callback);
-    await context.tracing.stop();
-    return result;
-  } catch (error) {
-    await context.tracing.stop({ path: join(ARTIFACTS, `${name.replace(/[^\w.-]+/g, '_')}-trace.zip`) });
-    throw error;
-  } finally {
-    await context.close();
-    await callback.close();
-  }
-}
-
 for (const line of ['v1 @ 2025-11-25', 'v2 @ 2026-07-28'] as const) {
   describe(`browser OAuth with the SDK client ${line}`, () => {
     for (const user of ['alice', 'bob'] as const) {
       it(`discovers, registers, logs ${user} in through Keycloak and returns ${user}'s portfolio`, async () => {
-        await inContext(`${line}-${user}`, async (context, callback) => {
+        await inContext(browser, `${line}-${user}`, async (context, callback) => {
           const page = await context.newPage();
           const provider = new BrowserOAuthProvider({ page, user, callback, label: line });
           const session = await authorizeAndList(line, provider);
@@ -182,7 +76,7 @@ async function aliceWithReadScopes(context: BrowserContext, callback: CallbackSe
 
 describe('browser OAuth step-up (SDK v2 @ 2026-07-28)', () => {
   it('re-authorizes in the browser with the scope named in the 403 challenge, then succeeds', async () => {
-    await inContext('step-up', async (context, callback) => {
+    await inContext(browser, 'step-up', async (context, callback) => {
       const { provider, session } = await aliceWithReadScopes(context, callback, 'step-up', 'v2 @ 2026-07-28');
       try {
         assert.doesNotMatch(String(decodeClaims(provider.accessToken ?? '').scope), /portfolio:read/);
@@ -213,7 +107,7 @@ describe('browser OAuth step-up with SDK v1 1.32 (pinned client limitation)', ()
   // (RFC 6749 §6), so it retries once with the same scopes and throws. SDK v2 re-authorizes instead. If this test
   // starts failing, v1 learned step-up: update docs/clients.md.
   it('refreshes instead of re-authorizing, and gives up with "after trying upscoping"', async () => {
-    await inContext('step-up-v1', async (context, callback) => {
+    await inContext(browser, 'step-up-v1', async (context, callback) => {
       const { provider, session } = await aliceWithReadScopes(context, callback, 'step-up-v1', 'v1 @ 2025-11-25');
       try {
         await assert.rejects(session.callTool('get_portfolio'), /after trying upscoping/);
@@ -263,7 +157,7 @@ describe("anonymous DCR refusals surface Keycloak's reason through the SDK", () 
 
 describe('RFC 9207: the authorization response names its issuer, and the reference client checks it', () => {
   it('Keycloak adds iss to the redirect; SDK v2 refuses a callback whose iss is another issuer, and accepts the real one', async () => {
-    await inContext('iss', async (context, callback) => {
+    await inContext(browser, 'iss', async (context, callback) => {
       const page = await context.newPage();
       const provider = new BrowserOAuthProvider({ page, user: 'alice', callback, label: 'iss' });
       const first = makeSession('v2 @ 2026-07-28', provider);

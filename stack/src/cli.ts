@@ -6,8 +6,7 @@ import { stackSettings } from './settings.ts';
 import { findJava } from './java.ts';
 import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { readState, startNative, stopNative } from './native.ts';
-import { startCompose, stopCompose } from './compose.ts';
-import { prepareComposeProviders } from './compose.ts';
+import { prepareComposeMounts, startCompose, stopCompose } from './compose.ts';
 import { buildLocalImages } from './images.ts';
 import { ADMIN, DEFAULT_PORTS, PUBLIC_CLIENT_ID, SANDBOX_USERS, type RunningStack } from './spec.ts';
 
@@ -34,10 +33,12 @@ function printReady(stack: RunningStack): void {
   PRM metadata     ${u.mcpOrigin}/.well-known/oauth-protected-resource/mcp
   Stock API        ${u.stockApi}   (only accepts exchanged tokens)
   Redis            ${u.redis}
+  Client docs      ${u.clientDocs}/clients   (CIMD documents; CA: .run/tls/ca.crt)
 
   Sandbox users (demo only, never reuse these passwords):
 ${SANDBOX_USERS.map((user) => `    ${user.username.padEnd(6)} / ${user.password.padEnd(14)} ${user.can}`).join('\n')}
   Public client for CLIs: ${PUBLIC_CLIENT_ID} (PKCE S256, loopback redirects)
+  CIMD client IDs (no registration): ${u.clientDocs}/clients/sdk-reference.json, …/inspector.json
 
   Next: make test        or   npx @modelcontextprotocol/inspector   (Streamable HTTP, URL ${u.mcp})
         make down        stops exactly what this started`);
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
     }
     case 'images': {
       const images = await buildLocalImages(log);
-      log(`Keycloak extension for compose: ${await prepareComposeProviders(log)}`);
+      log(`mounted by compose: ${(await prepareComposeMounts(log)).join(', ')}`);
       console.log(
         `local images ready:\n${Object.entries(images)
           .map(([name, tag]) => `  ${name.padEnd(9)} ${tag}`)

@@ -24,6 +24,7 @@ export interface Service {
   ports?: Array<string | number | { host_ip?: string; published?: string | number; target?: number }>;
   healthcheck?: Healthcheck;
   depends_on?: string[] | Record<string, { condition?: string }>;
+  networks?: string[] | Record<string, { aliases?: string[] } | null>;
 }
 export interface ComposeFile {
   services: Record<string, Service>;
@@ -33,7 +34,7 @@ export interface ComposeFile {
 export const composePath = join(repoRoot, 'docker-compose.yml');
 export const raw = readFileSync(composePath, 'utf8');
 export const compose = parse(raw) as ComposeFile;
-export const SERVICES = ['keycloak', 'redis', 'stock-api', 'mcp-server'] as const;
+export const SERVICES = ['keycloak', 'redis', 'stock-api', 'mcp-server', 'client-docs'] as const;
 export const urls = urlsFor(DEFAULT_PORTS);
 
 export function service(name: string): Service {

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { loadConfig as loadClientDocsConfig } from '../../client-docs/src/config.ts';
 import { loadConfig as loadServerConfig } from '../../server/src/config.ts';
 import {
   CONFIG_VARIABLES as STOCK_API_VARIABLES,
@@ -27,7 +28,7 @@ import {
 } from './compose-file.testing.ts';
 import { KEYCLOAK_FEATURE_OPTIONS, KEYCLOAK_HARDENING_OPTIONS } from './keycloak-dist.ts';
 import { realmFile, repoRoot } from './paths.ts';
-import { DEFAULT_PORTS, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE } from './spec.ts';
+import { CLIENT_DOCS_HOST, DEFAULT_PORTS, MCP_SERVER_CLIENT, REALM, STOCK_API_AUDIENCE } from './spec.ts';
 import { pins } from './versions.ts';
 
 /** Starts an HTTP server on 127.0.0.1 answering every request with `status`; returns its port and a closer. */
@@ -82,7 +83,7 @@ function packageDir(name: string, fromDir: string): string | undefined {
 }
 
 describe('docker-compose.yml', () => {
-  it('defines exactly the four sandbox services', () => {
+  it('defines exactly the five sandbox services', () => {
     assert.deepEqual(Object.keys(compose.services).sort(), [...SERVICES].sort());
   });
 
@@ -252,7 +253,28 @@ describe('docker-compose.yml', () => {
       ports('mcp-server').map((p) => [p.published, p.target]),
       [[DEFAULT_PORTS.mcp, 3000]],
     );
+    assert.deepEqual(
+      ports('client-docs').map((p) => [p.published, p.target]),
+      [[DEFAULT_PORTS.clientDocs, 8443]],
+    );
     assert.deepEqual(ports('redis'), [], 'redis is internal: publishing 6379 would clash with a Redis on the host');
+  });
+
+  it('serves CIMD documents as client-docs.localhost inside the network, with the CA Keycloak trusts', () => {
+    const networks = service('client-docs').networks;
+    assert.ok(networks && !Array.isArray(networks), 'client-docs needs networks.default.aliases');
+    assert.deepEqual(networks.default?.aliases, [CLIENT_DOCS_HOST]);
+    assert.equal(loadClientDocsConfig(environment('client-docs')).PUBLIC_URL, urls.clientDocs);
+    const tlsMount = (name: string, target: string) =>
+      (service(name).volumes ?? []).map(String).find((mount) => mount.split(':')[1] === target);
+    assert.equal(tlsMount('client-docs', '/tls'), './.run/tls:/tls:ro');
+    assert.equal(
+      tlsMount('keycloak', '/opt/keycloak/conf/sandbox-tls'),
+      './.run/tls:/opt/keycloak/conf/sandbox-tls:ro',
+    );
+    assert.ok(commandArgs('keycloak').includes('--truststore-paths=/opt/keycloak/conf/sandbox-tls/ca.crt'));
+    for (const key of ['TLS_CERT_FILE', 'TLS_KEY_FILE'])
+      assert.match(environment('client-docs')[key] ?? '', /^\/tls\/client-docs\.(crt|key)$/, key);
   });
 
   it('mounts the repository realm file read-only into the import directory', () => {

@@ -7,6 +7,7 @@ import { findJava } from './java.ts';
 import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { installComposeProvider } from './keycloak-extension.ts';
 import { repoRoot } from './paths.ts';
+import { ensureSandboxTls } from './tls.ts';
 import { DEFAULT_PORTS, urlsFor, type RunningStack, type StackSpec } from './spec.ts';
 
 export const composeFile = join(repoRoot, 'docker-compose.yml');
@@ -40,17 +41,18 @@ export function pulledImages(): string[] {
 }
 
 /**
- * The Keycloak extension jar docker-compose.yml mounts (keycloak/providers), built with the cached distribution:
- * Keycloak in a container loads it at start, as the native stack does.
+ * What docker-compose.yml mounts from the checkout: the Keycloak extension jar (keycloak/providers), built with the
+ * cached distribution, which Keycloak in a container loads at start as the native stack does; and the local CA and
+ * client-docs' certificate (.run/tls). Returns the mounted paths.
  */
-export async function prepareComposeProviders(log: (line: string) => void = () => {}): Promise<string> {
+export async function prepareComposeMounts(log: (line: string) => void = () => {}): Promise<string[]> {
   const dist = await ensureKeycloakDist(findJava(), log);
-  return installComposeProvider(dist.home);
+  return [installComposeProvider(dist.home), ensureSandboxTls().dir];
 }
 
 export async function startCompose(spec: StackSpec, log: (line: string) => void = () => {}): Promise<RunningStack> {
   const started = performance.now();
-  await prepareComposeProviders(log);
+  await prepareComposeMounts(log);
   const absent = pulledImages().filter(
     (image) => spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status !== 0,
   );

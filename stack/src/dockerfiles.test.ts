@@ -10,6 +10,7 @@ describe('Dockerfiles', () => {
   const workspaces = [
     { dir: 'server', service: 'mcp-server' },
     { dir: 'mock-stock-api', service: 'stock-api' },
+    { dir: 'client-docs', service: 'client-docs' },
   ] as const;
   /** The base image, with `FROM ${NODE_IMAGE}` resolved to the ARG's default (the upstream image). */
   const from = (dockerfile: string) => {
@@ -67,7 +68,7 @@ describe('Dockerfiles', () => {
     }
   });
 
-  it('both images share one base image', () => {
+  it('all three images share one base image', () => {
     const bases = workspaces.map(({ dir }) => from(readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8')));
     assert.equal(new Set(bases).size, 1, `different bases: ${bases.join(', ')}`);
   });

@@ -1,9 +1,10 @@
 // One launcher, two providers. `make up`, `make down` and the e2e suites all come through here.
 export { startNative, stopNative, readState } from './native.ts';
-export { startCompose, stopCompose, composeFile, prepareComposeProviders } from './compose.ts';
+export { startCompose, stopCompose, composeFile, prepareComposeMounts } from './compose.ts';
 export { dockerStatus } from './docker.ts';
 export { repoRoot, runDir } from './paths.ts';
 export { pingRedis } from './redis.ts';
 export { StackError } from './errors.ts';
 export { pins } from './versions.ts';
 export * from './spec.ts';
+export { ensureSandboxTls, getFromClientDocs, TLS_DIR } from './tls.ts';

@@ -27,10 +27,12 @@ export const KEYCLOAK_HARDENING_OPTIONS = [
 ];
 /** Options baked into the cached build so every run can `start --optimized` (no 35 s re-augmentation per run). */
 /**
- * Keycloak features the sandbox turns on (compose passes the same, checked by a test): RFC 8707 resource indicators
- * (experimental in 26.x), so a token requested for the MCP resource has exactly that `aud`.
+ * Keycloak features the sandbox turns on (compose passes the same, checked by a test), both experimental in 26.x:
+ * RFC 8707 resource indicators, so a token requested for the MCP resource has exactly that `aud`; and Client ID
+ * Metadata Documents (`cimd`), so a client whose client_id is an https URL needs no registration (the realm's "cimd"
+ * client policy says which hosts).
  */
-export const KEYCLOAK_FEATURE_OPTIONS = ['--features=resource-indicators'];
+export const KEYCLOAK_FEATURE_OPTIONS = ['--features=resource-indicators,cimd'];
 export const KEYCLOAK_BUILD_OPTIONS = [
   '--db=dev-mem',
   '--health-enabled=true',

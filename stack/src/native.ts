@@ -32,6 +32,7 @@ import {
   type ServiceName,
   type StackSpec,
 } from './spec.ts';
+import { ensureSandboxTls, getFromClientDocs, writeJvmHostsFile } from './tls.ts';
 import { waitForHttp } from './wait.ts';
 
 interface ProcessRecord {
@@ -47,7 +48,7 @@ interface StateFile {
 }
 
 type Log = (line: string) => void;
-const ALL: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server'];
+const ALL: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server', 'client-docs'];
 
 function tail(file: string, lines = 25): string {
   if (!existsSync(file)) return '(no log)';
@@ -132,8 +133,9 @@ export async function stopNative(name: string, log: Log = () => {}): Promise<str
   return stopped;
 }
 
-function nodeServiceEnv(spec: StackSpec): { stock: Record<string, string>; mcp: Record<string, string> } {
+function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs', Record<string, string>> {
   const urls = urlsFor(spec.ports);
+  const tls = ensureSandboxTls();
   const jwks = `${urls.issuer}/protocol/openid-connect/certs`;
   return {
     stock: {
@@ -157,6 +159,13 @@ function nodeServiceEnv(spec: StackSpec): { stock: Record<string, string>; mcp: 
       REDIS_URL: urls.redis,
       REDIS_KEY_PREFIX: `mcp:${spec.name}:`,
       ...spec.serverEnv,
+    },
+    docs: {
+      PORT: String(spec.ports.clientDocs),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: urls.clientDocs,
+      TLS_CERT_FILE: tls.cert,
+      TLS_KEY_FILE: tls.key,
     },
   };
 }
@@ -185,6 +194,7 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
     });
   if (services.includes('stock-api')) portsToCheck['stock API'] = spec.ports.stockApi;
   if (services.includes('mcp-server')) portsToCheck['MCP server'] = spec.ports.mcp;
+  if (services.includes('client-docs')) portsToCheck['client-docs'] = spec.ports.clientDocs;
   await assertPortsFree(
     portsToCheck,
     spec.name === 'up' ? 'stop whatever holds it (`make down` if it is an earlier sandbox)' : 'stop the other run',
@@ -245,6 +255,9 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
       cpSync(dist.home, home, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
       mkdirSync(join(home, 'data', 'import'), { recursive: true });
       copyFileSync(realmFile, join(home, 'data', 'import', 'sandbox-realm.json'));
+      // CIMD: Keycloak fetches client metadata documents from client-docs over HTTPS, trusting the local CA.
+      const tls = ensureSandboxTls();
+      const hostsFile = writeJvmHostsFile(join(dir, 'jvm-hosts'));
       const record = startProcess(
         dir,
         'keycloak',
@@ -259,9 +272,11 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
           `--hostname=${urls.keycloak}`,
           '--hostname-backchannel-dynamic=true',
           '--log-console-output=default',
+          `--truststore-paths=${tls.caCert}`,
         ],
         {
           JAVA: java.path,
+          JAVA_OPTS_APPEND: `-Djdk.net.hosts.file=${hostsFile}`,
           JAVA_OPTS_KC_HEAP: '-Xms128m -Xmx768m',
           KC_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
           KC_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
@@ -278,13 +293,20 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
     const env = nodeServiceEnv(spec);
     const waits: Array<Promise<void>> = [];
     const node = process.execPath;
-    const launch = (service: ServiceName, script: string, serviceEnv: Record<string, string>, health: string) => {
+    const launch = (
+      service: ServiceName,
+      script: string,
+      serviceEnv: Record<string, string>,
+      health: string,
+      probe?: () => Promise<boolean>,
+    ) => {
       const record = startProcess(dir, service, node, [join(repoRoot, script)], serviceEnv);
       state.processes.push(record);
       saveState(dir, state);
       waits.push(
         waitForHttp({
           url: health,
+          probe,
           service,
           timeoutMs: 30_000,
           isAlive: () => alive(record.pid),
@@ -298,6 +320,12 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
       launch('stock-api', 'mock-stock-api/src/main.ts', env.stock, `${urls.stockApi}/healthz`);
     if (services.includes('mcp-server'))
       launch('mcp-server', 'server/src/main.ts', env.mcp, `${urls.mcpOrigin}/healthz`);
+    // Ready when it answers over HTTPS with a certificate the local CA vouches for, as Keycloak will check it.
+    if (services.includes('client-docs'))
+      launch('client-docs', 'client-docs/src/main.ts', env.docs, `${urls.clientDocs}/healthz`, async () => {
+        const ca = ensureSandboxTls().caCert;
+        return (await getFromClientDocs(spec.ports.clientDocs, '/healthz', ca)).status === 200;
+      });
 
     if (keycloakPid !== undefined) {
       const kcLog = join(dir, 'logs', 'keycloak.log');

@@ -5,9 +5,11 @@ export interface StackPorts {
   mcp: number;
   stockApi: number;
   redis: number;
+  /** client-docs: the HTTPS host of Client ID Metadata Documents (CIMD). */
+  clientDocs: number;
 }
 
-export type ServiceName = 'keycloak' | 'redis' | 'stock-api' | 'mcp-server';
+export type ServiceName = 'keycloak' | 'redis' | 'stock-api' | 'mcp-server' | 'client-docs';
 
 export interface StackSpec {
   /** Names the run directory (.run/<name>) and the Redis key prefix; `make up` uses "up". */
@@ -27,6 +29,7 @@ export const DEFAULT_PORTS: StackPorts = Object.freeze({
   mcp: 3000,
   stockApi: 4000,
   redis: 6379,
+  clientDocs: 8443,
 });
 
 /**
@@ -39,6 +42,7 @@ export const E2E_PORTS: StackPorts = Object.freeze({
   mcp: 13000,
   stockApi: 14000,
   redis: 16379,
+  clientDocs: 18443,
 });
 
 export function offsetPorts(ports: StackPorts, offset: number): StackPorts {
@@ -48,6 +52,7 @@ export function offsetPorts(ports: StackPorts, offset: number): StackPorts {
     mcp: ports.mcp + offset,
     stockApi: ports.stockApi + offset,
     redis: ports.redis + offset,
+    clientDocs: ports.clientDocs + offset,
   });
 }
 
@@ -70,6 +75,12 @@ export const ADMIN = Object.freeze({ username: 'admin', password: 'admin' });
 export const MCP_SERVER_CLIENT = Object.freeze({ secret: 'sandbox-mcp-server-secret' });
 export const PUBLIC_CLIENT_ID = 'mcp-cli';
 export const STOCK_API_AUDIENCE = 'stock-api';
+/**
+ * Host name of the sandbox's Client ID Metadata Document host: `.localhost` resolves to 127.0.0.1 in browsers and curl
+ * (RFC 6761), the native Keycloak's JVM gets a hosts file, and in compose it is the client-docs service's alias. The
+ * realm's CIMD policy trusts exactly this host for client IDs (keycloak/README.md, "CIMD").
+ */
+export const CLIENT_DOCS_HOST = 'client-docs.localhost';
 
 export interface StackUrls {
   keycloak: string;
@@ -79,6 +90,8 @@ export interface StackUrls {
   mcpOrigin: string;
   stockApi: string;
   redis: string;
+  /** Public origin of client-docs; a CIMD client's client_id is `${clientDocs}/clients/<name>.json`. */
+  clientDocs: string;
 }
 
 export function urlsFor(ports: StackPorts): StackUrls {
@@ -91,6 +104,7 @@ export function urlsFor(ports: StackPorts): StackUrls {
     mcpOrigin: `http://localhost:${ports.mcp}`,
     stockApi: `http://localhost:${ports.stockApi}`,
     redis: `redis://127.0.0.1:${ports.redis}`,
+    clientDocs: `https://${CLIENT_DOCS_HOST}:${ports.clientDocs}`,
   };
 }
 

@@ -9,6 +9,8 @@ export interface WaitOptions {
   isAlive?: () => boolean;
   logTail?: () => string;
   progress?: (line: string) => void;
+  /** Replaces the plain fetch of `url` (e.g. an HTTPS check against the sandbox's own CA); true when ready. */
+  probe?: () => Promise<boolean>;
 }
 
 export async function waitForHttp(options: WaitOptions): Promise<number> {
@@ -17,8 +19,12 @@ export async function waitForHttp(options: WaitOptions): Promise<number> {
   for (;;) {
     const elapsed = performance.now() - started;
     try {
-      const response = await fetch(options.url, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return Math.round(elapsed) / 1000;
+      if (options.probe) {
+        if (await options.probe()) return Math.round(elapsed) / 1000;
+      } else {
+        const response = await fetch(options.url, { signal: AbortSignal.timeout(2000) });
+        if (response.ok) return Math.round(elapsed) / 1000;
+      }
     } catch {
       /* not up yet */
     }

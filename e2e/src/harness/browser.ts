@@ -71,6 +71,8 @@ export interface ProviderOptions {
   /** Rewrites the scope of the first authorization request (to start without some scope and test step-up). */
   firstScope?: string;
   clientName?: string;
+  /** CIMD: the https URL of this client's metadata document, used as its client_id where the AS supports it. */
+  clientMetadataUrl?: string;
 }
 
 /** OAuthClientProvider for both SDK lines; in-memory storage, browser-driven authorization. */
@@ -92,6 +94,9 @@ export class BrowserOAuthProvider {
 
   get redirectUrl(): string {
     return this.options.callback.redirectUrl;
+  }
+  get clientMetadataUrl(): string | undefined {
+    return this.options.clientMetadataUrl;
   }
   get clientMetadata() {
     return {

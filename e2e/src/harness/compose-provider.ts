@@ -8,14 +8,14 @@ import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } 
 import {
   composeFile,
   DEFAULT_PORTS,
-  prepareComposeProviders,
+  prepareComposeMounts,
   urlsFor,
   type ServiceName,
   type StackPorts,
   type StackUrls,
 } from '@sandbox/stack';
 
-const SERVICES: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server'];
+const SERVICES: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server', 'client-docs'];
 
 /** Keycloak's first start (image pull, realm import) dominates; the healthcheck retries cover about 5 minutes. */
 const STARTUP_TIMEOUT_MS = 300_000;
@@ -45,7 +45,7 @@ export async function startComposeStack(): Promise<ComposeStack> {
     );
   }
   removeStaleProjects();
-  notes.push(`Keycloak extension mounted from ${await prepareComposeProviders()}`);
+  notes.push(`mounted from the checkout: ${(await prepareComposeMounts()).join(', ')}`);
   let environment = new DockerComposeEnvironment(dirname(composeFile), basename(composeFile))
     .withProjectName(project)
     .withBuild()
@@ -73,7 +73,7 @@ export async function startComposeStack(): Promise<ComposeStack> {
       ...notes,
       `compose project ${project} from ${composeFile}`,
       'Redis is not published to the host: urls.redis does not reach the compose Redis (only mcp-server uses it)',
-      'ports are the defaults (8080, 9000, 3000, 4000): stop `make up` first; the fixed subnet 172.28.0.0/16 allows one such project at a time',
+      'ports are the defaults (8080, 9000, 3000, 4000, 8443): stop `make up` first; the fixed subnet 172.28.0.0/16 allows one such project at a time',
     ],
     stop: async () => {
       await running.down({ removeVolumes: true, timeout: 10_000 });

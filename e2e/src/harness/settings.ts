@@ -16,8 +16,16 @@ export const StackUnderTestSchema = z.object({
     mcpOrigin: url,
     stockApi: url,
     redis: url,
+    clientDocs: url,
   }),
-  ports: z.object({ keycloak: port, keycloakManagement: port, mcp: port, stockApi: port, redis: port }),
+  ports: z.object({
+    keycloak: port,
+    keycloakManagement: port,
+    mcp: port,
+    stockApi: port,
+    redis: port,
+    clientDocs: port,
+  }),
   /** compose provider: the project name, so the fault suites can find its containers. */
   composeProject: z.string().min(1).optional(),
 });

@@ -1,0 +1,65 @@
+// The Client ID Metadata Documents this host serves (draft-ietf-oauth-client-id-metadata-document; MCP 2026-07-28
+// authorization, "Client ID Metadata Documents"). A document's URL is its client_id, and the document must say so.
+// Two are what real clients would publish; the "refused-" ones each break one rule, so tests can show Keycloak
+// refusing them (keycloak/README.md, "CIMD").
+
+/** The MCP scopes a client declares: the four it may ever request (Keycloak makes them its optional scopes). */
+const MCP_SCOPES = 'mcp:tools portfolio:read trade:read trade:write';
+
+/** Loopback redirect URIs are registered without a port: Keycloak accepts any port for them (RFC 8252 section 7.3). */
+const base = (name: string, redirectPath: string) => ({
+  client_name: name,
+  redirect_uris: [`http://127.0.0.1${redirectPath}`],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'none',
+  application_type: 'native',
+  scope: MCP_SCOPES,
+});
+
+export interface ClientDocument {
+  /** One line: who publishes it, or which rule it breaks. */
+  purpose: string;
+  /** Keycloak's refusal text, for the documents it must refuse. */
+  refusedWith?: string;
+  build(clientId: string): Record<string, unknown>;
+}
+
+export const DOCUMENTS: Readonly<Record<string, ClientDocument>> = Object.freeze({
+  'sdk-reference': {
+    purpose: "the sandbox's reference client (MCP TypeScript SDK v2, OAuthClientProvider.clientMetadataUrl)",
+    build: (clientId) => ({ client_id: clientId, ...base('Sandbox reference client (SDK v2)', '/callback') }),
+  },
+  inspector: {
+    purpose: 'MCP Inspector CLI (--client-metadata-url), whose loopback callback is /oauth/callback',
+    build: (clientId) => ({ client_id: clientId, ...base('MCP Inspector', '/oauth/callback') }),
+  },
+  'refused-client-id-mismatch': {
+    purpose: 'its client_id is not its own URL',
+    refusedWith: 'client_id property does not exactly match client_id parameter',
+    build: (clientId) => ({ ...base('Wrong client_id', '/callback'), client_id: `${clientId}-elsewhere` }),
+  },
+  'refused-shared-secret': {
+    purpose: 'it asks for a shared-secret token endpoint method (client_secret_post)',
+    refusedWith: 'token_endpoint_auth_method property in client metadata is not-allowed authentication method',
+    build: (clientId) => ({
+      client_id: clientId,
+      ...base('Shared secret', '/callback'),
+      token_endpoint_auth_method: 'client_secret_post',
+    }),
+  },
+  'refused-foreign-redirect': {
+    purpose: 'its redirect URI is on a host the policy does not trust',
+    refusedWith: 'Invalid Client ID: domain not allowed',
+    build: (clientId) => ({
+      client_id: clientId,
+      ...base('Foreign redirect', '/callback'),
+      redirect_uris: ['https://attacker.example/callback'],
+    }),
+  },
+});
+
+/** The URL (= client_id) of a document on a host whose public origin is `publicUrl`. */
+export function documentUrl(publicUrl: string, name: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/clients/${name}.json`;
+}

@@ -1,0 +1,144 @@
+// The sandbox's local CA and the certificate of its client-metadata host (client-docs), made with openssl once per
+// checkout in .run/tls/. Keycloak trusts the CA (--truststore-paths) to fetch Client ID Metadata Documents over HTTPS
+// with no network; nothing else is trusted by it. docker-compose.yml mounts the same directory.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { StackError } from './errors.ts';
+import { repoRoot } from './paths.ts';
+import { CLIENT_DOCS_HOST } from './spec.ts';
+
+export const TLS_DIR = join(repoRoot, '.run', 'tls');
+
+export interface SandboxTls {
+  dir: string;
+  /** The local CA's certificate (PEM): what Keycloak and tests trust. */
+  caCert: string;
+  /** client-docs' certificate and key (PEM), for CLIENT_DOCS_HOST. */
+  cert: string;
+  key: string;
+}
+
+const files = (dir: string): SandboxTls => ({
+  dir,
+  caCert: join(dir, 'ca.crt'),
+  cert: join(dir, 'client-docs.crt'),
+  key: join(dir, 'client-docs.key'),
+});
+
+function openssl(args: string[], cwd: string): void {
+  const result = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  if (result.error || result.status !== 0)
+    throw new StackError(
+      'service_failed',
+      `openssl ${args[0]} failed: ${result.error?.message ?? result.stderr.trim().slice(-1000)}`,
+      result.error
+        ? 'install openssl (apt-get install openssl): the sandbox makes its local CA with it'
+        : `delete ${cwd} and run again; report the error above if it repeats`,
+    );
+}
+
+/** The CA and client-docs' certificate, made if absent or not for CLIENT_DOCS_HOST. Idempotent and cheap. */
+export function ensureSandboxTls(dir: string = TLS_DIR): SandboxTls {
+  const tls = files(dir);
+  const marker = join(dir, 'host');
+  if (existsSync(tls.cert) && existsSync(tls.key) && existsSync(tls.caCert) && existsSync(marker))
+    if (readFileSync(marker, 'utf8') === CLIENT_DOCS_HOST) return tls;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl(
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=MCP sandbox local CA (${hostname()})`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+  openssl(
+    ['req', ...ec, '-keyout', 'client-docs.key', '-out', 'client-docs.csr', '-subj', `/CN=${CLIENT_DOCS_HOST}`],
+    dir,
+  );
+  writeFileSync(
+    join(dir, 'client-docs.ext'),
+    [
+      `subjectAltName=DNS:${CLIENT_DOCS_HOST}`,
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth',
+    ].join('\n'),
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'client-docs.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '825',
+      '-extfile',
+      'client-docs.ext',
+      '-out',
+      'client-docs.crt',
+    ],
+    dir,
+  );
+  // Readable by the containers' uid 1000: a throwaway key for a host name that exists only inside this sandbox.
+  chmodSync(tls.key, 0o644);
+  rmSync(join(dir, 'ca.key'));
+  writeFileSync(marker, CLIENT_DOCS_HOST);
+  return tls;
+}
+
+/**
+ * A hosts file for the native Keycloak's JVM (-Djdk.net.hosts.file): CLIENT_DOCS_HOST is 127.0.0.1 there, as it is for
+ * browsers and curl (RFC 6761 .localhost); the JVM asks only this file, so it also names localhost and this machine.
+ */
+export function writeJvmHostsFile(file: string): string {
+  writeFileSync(file, `127.0.0.1 localhost ${CLIENT_DOCS_HOST} ${hostname()}\n::1 localhost\n`);
+  return file;
+}
+
+/**
+ * GET `path` from client-docs on 127.0.0.1:`port` over HTTPS, verifying its certificate against the local CA for
+ * CLIENT_DOCS_HOST (what Keycloak does); resolves with the status and body. Node's resolver does not know `.localhost`.
+ */
+export function getFromClientDocs(
+  port: number,
+  path: string,
+  caCert: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, servername: CLIENT_DOCS_HOST, ca: readFileSync(caCert), timeout: 2000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
