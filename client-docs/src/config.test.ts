@@ -11,7 +11,7 @@ describe('client-docs loadConfig', () => {
       PORT: 8443,
       HOST: '127.0.0.1',
       PUBLIC_URL: 'https://client-docs.localhost:8443',
-      CACHE_MAX_AGE_S: 60,
+      CACHE_MAX_AGE_S: 300,
       ...TLS,
     });
   });

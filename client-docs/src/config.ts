@@ -50,7 +50,7 @@ const schema = z.object({
   ),
   TLS_CERT_FILE: z.string().min(1),
   TLS_KEY_FILE: z.string().min(1),
-  CACHE_MAX_AGE_S: z.preprocess(unsetIfEmpty, integer('60', 86400)),
+  CACHE_MAX_AGE_S: z.preprocess(unsetIfEmpty, integer('300', 86400)),
 });
 
 export type Config = Readonly<{

@@ -3,8 +3,11 @@
 // Two are what real clients would publish; the "refused-" ones each break one rule, so tests can show Keycloak
 // refusing them (keycloak/README.md, "CIMD").
 
-/** The MCP scopes a client declares: the four it may ever request (Keycloak makes them its optional scopes). */
-const MCP_SCOPES = 'mcp:tools portfolio:read trade:read trade:write';
+/**
+ * The scopes a client declares: the four MCP scopes it may ever request, and offline_access, which SDK clients add to
+ * every authorization request when they use refresh tokens (Keycloak makes exactly these its optional scopes).
+ */
+const MCP_SCOPES = 'mcp:tools portfolio:read trade:read trade:write offline_access';
 
 /** Loopback redirect URIs are registered without a port: Keycloak accepts any port for them (RFC 8252 section 7.3). */
 const base = (name: string, redirectPath: string) => ({
