@@ -1,6 +1,7 @@
 // The MCP Inspector CLI, installed as users install it (pinned in e2e/package.json): with a bearer token, and with its
 // own OAuth through Keycloak's real login in Chromium (discovery → registration → login → tool calls with no realm
-// edit); bob's order refused once, finally; alice's step-up pinned as the Inspector bug it is.
+// edit), and with a Client ID Metadata Document instead of registration (--client-metadata-url); bob's order refused
+// once, finally; alice's step-up pinned as the Inspector bug it is.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
+import { documentUrl } from '@sandbox/client-docs';
 import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
 import { freePort } from './harness/cli.ts';
 import { userToken } from './harness/keycloak.ts';
@@ -242,6 +244,32 @@ describe(`interop: MCP Inspector ${INSPECTOR_VERSION} CLI, with a bearer token a
       assert.match(order.stdout + order.stderr, /auth\(\) returned AUTHORIZED without authorization code/);
       assert.equal(order.authorizationUrls.length, 0, order.stderr);
       assert.equal(order.stepUpPrompts, 0, order.stderr);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('with --client-metadata-url (CIMD) signs alice in with no registration: the client ID is the document URL', async () => {
+    const dir = home('alice-cimd');
+    const context = await browser.newContext();
+    const clientId = documentUrl(stack().urls.clientDocs, 'inspector');
+    try {
+      const whoami = await runInspector(
+        dir,
+        context,
+        'alice',
+        [...inspectorToolCall('whoami'), '--client-metadata-url', clientId],
+        'inspector-cimd',
+      );
+      const said = toolText(whoami);
+      assert.equal(said.isError, false, said.why);
+      assert.match(said.text, /You are alice/, said.why);
+      assert.equal(whoami.authorizationUrls.length, 1, whoami.stderr);
+      const authorization = new URL(whoami.authorizationUrls[0] as string);
+      assert.equal(authorization.searchParams.get('client_id'), clientId);
+      assert.equal(authorization.searchParams.get('resource'), stack().urls.mcp);
+      assert.equal(whoami.consentPages.length, 1, 'a CIMD client must ask for consent');
+      assert.doesNotMatch(whoami.stderr, /regist/i, whoami.stderr);
     } finally {
       await context.close();
     }
