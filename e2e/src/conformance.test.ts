@@ -1,8 +1,10 @@
-// The official MCP conformance suite (server scenarios) against the running MCP server, through a proxy that adds
-// a real Keycloak access token. Scenarios needing the SDK's fixture tools are expected failures, each with a reason
-// in e2e/conformance/expected-failures.yml. Writes test-results/conformance/summary.md.
+// The official MCP conformance suite, three commands: `server` (0.1.16) against the running MCP server through a proxy
+// that adds a real Keycloak access token; `client` (0.2 alpha) running every auth/* scenario against our OAuth client;
+// `authorization` (0.2 alpha) against the realm, with the login driven in Chromium. Expected failures, each with its
+// reason, are in e2e/conformance/expected-failures.yml. Writes test-results/conformance/summary.md, whose first table
+// (one row per command, with counts) is also printed to the log.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -40,6 +42,46 @@ function failed(checks: Check[]): boolean {
   return checks.some((c) => c.status === 'FAILURE' || c.status === 'WARNING');
 }
 
+/** One section of summary.md per CLI command, and its counts for the one overall table `make conformance` prints. */
+const sections: Array<{ command: string; title: string; counts: Record<string, number>; text: string }> = [];
+function appendSection(command: string, title: string, header: string[], rows: string[]): void {
+  const count = (verdict: string) => rows.filter((row) => row.includes(`| ${verdict} |`)).length;
+  const counts = {
+    passed: count('passed'),
+    'expected failure': count('expected failure'),
+    failed: count('FAILED') + rows.filter((row) => row.includes('| STALE')).length,
+  };
+  const text = [
+    `## ${title}`,
+    '',
+    `${counts.passed} passed, ${counts['expected failure']} expected failures, ${counts.failed} failed.`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows,
+    '',
+  ].join('\n');
+  sections.push({ command, title, counts, text });
+}
+
+/** summary.md: the overall table (one row per command), then each command's section; the table also goes to the log. */
+after(() => {
+  const table = [
+    '| conformance command | what it tests | passed | expected failures | failed |',
+    '|---|---|---|---|---|',
+    ...sections.map(
+      (s) =>
+        `| ${s.command} | ${s.title} | ${s.counts.passed} | ${s.counts['expected failure']} | ${s.counts.failed} |`,
+    ),
+  ].join('\n');
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(
+    join(OUT, 'summary.md'),
+    [`# MCP conformance — ${new Date().toISOString()}`, '', table, '', ...sections.map((s) => s.text)].join('\n'),
+  );
+  console.log(`\nMCP conformance, all commands:\n${table}\n`);
+});
+
 describe('MCP conformance suite (server scenarios, via a token-injecting proxy)', () => {
   before(async () => {
     const token = await userToken('alice', 'mcp:tools portfolio:read trade:read trade:write');
@@ -61,26 +103,19 @@ describe('MCP conformance suite (server scenarios, via a token-injecting proxy)'
       .map(([scenario, checks]) => {
         const verdict = !failed(checks)
           ? expected.has(scenario)
-            ? 'STALE (passes; remove from baseline)'
+            ? 'STALE (passes)'
             : 'passed'
           : expected.has(scenario)
             ? 'expected failure'
             : 'FAILED';
         return `| ${scenario} | ${verdict} | ${expected.has(scenario) ? (reasons.get(scenario) ?? 'SDK fixture tool') : failed(checks) ? (checks.find((c) => c.status !== 'SUCCESS')?.errorMessage ?? '') : ''} |`;
       });
-    const count = (v: string) => rows.filter((r) => r.includes(`| ${v} |`)).length;
-    const summary = [
-      `# MCP conformance (server scenarios) — ${new Date().toISOString()}`,
-      '',
-      `Target: ${stack().urls.mcp} via token proxy. ${count('passed')} passed, ${count('expected failure')} expected failures, ${count('FAILED')} failed.`,
-      '',
-      '| scenario | result | reason |',
-      '|---|---|---|',
-      ...rows,
-      '',
-    ].join('\n');
-    writeFileSync(join(OUT, 'summary.md'), summary);
-    console.log(summary);
+    appendSection(
+      'server',
+      `Server scenarios (conformance 0.1.16 \`server\`, ${stack().urls.mcp} through a token proxy)`,
+      ['scenario', 'result', 'reason'],
+      rows,
+    );
   });
   after(async () => {
     await proxy?.close();
@@ -110,66 +145,91 @@ describe('MCP conformance suite (server scenarios, via a token-injecting proxy)'
   });
 });
 
-describe('MCP conformance suite (client auth scenarios, our OAuth client)', () => {
+describe('MCP conformance 0.2 (alpha): every client auth scenario against our OAuth client', () => {
   const CLIENT_OUT = join(OUT, 'client');
   const clientResults = new Map<string, Check[]>();
-  let clientExit: number | null = null;
+  let scenarios: string[] = [];
   before(async () => {
     rmSync(CLIENT_OUT, { recursive: true, force: true });
     mkdirSync(CLIENT_OUT, { recursive: true });
-    const cli = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
+    const cli = join(ROOT, 'node_modules', 'conformance-next', 'dist', 'index.js');
+    // Every auth/* client scenario the CLI lists (spec scenarios, back-compat, 2026-07-28 ones, and extensions).
+    const listed = await runNodeCli([cli, 'list']);
+    scenarios = [...listed.output.matchAll(/^\s+- (auth\/[\w./-]+) \[/gm)].map((m) => m[1] as string);
     const command = `${process.execPath} ${join(ROOT, 'e2e', 'src', 'conformance', 'auth-client.ts')}`;
-    ({ code: clientExit } = await runNodeCli(
-      [cli, 'client', '--command', command, '--suite', 'auth', '--expected-failures', EXPECTED_FILE, '-o', CLIENT_OUT],
-      { logFile: join(CLIENT_OUT, 'conformance.log') },
-    ));
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        if (!entry.isDirectory()) continue;
-        const full = join(dir, entry.name);
-        try {
-          clientResults.set(
-            `auth/${entry.name.replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, '')}`,
-            JSON.parse(readFileSync(join(full, 'checks.json'), 'utf8')) as Check[],
-          );
-        } catch {
-          walk(full);
+    // Each scenario is its own test AS and MCP server on free ports: four at a time.
+    const queue = [...scenarios];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let scenario = queue.shift(); scenario; scenario = queue.shift()) {
+          const out = join(CLIENT_OUT, scenario.replace('/', '-'));
+          await runNodeCli([cli, 'client', '--command', command, '--scenario', scenario, '-o', out], {
+            logFile: `${out}.log`,
+            timeoutMs: 120_000,
+          });
+          const dir = readdirSync(join(out, 'auth'), { withFileTypes: true }).find((entry) => entry.isDirectory());
+          if (dir)
+            clientResults.set(
+              scenario,
+              JSON.parse(readFileSync(join(out, 'auth', dir.name, 'checks.json'), 'utf8')) as Check[],
+            );
         }
-      }
-    };
-    walk(join(CLIENT_OUT, 'auth'));
-    const rows = [...clientResults]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(
-        ([scenario, checks]) =>
-          `| ${scenario} | ${!failed(checks) ? (expectedClient.has(scenario) ? 'STALE (passes)' : 'passed') : expectedClient.has(scenario) ? 'expected failure' : 'FAILED'} | ${expectedClient.has(scenario) ? (reasons.get(scenario) ?? '') : ''} |`,
-      );
-    const count = (v: string) => rows.filter((r) => r.includes(`| ${v} |`)).length;
-    const text = [
-      '',
-      "## Client auth scenarios (our OAuth client: SDK v2 + the suites' provider)",
-      '',
-      `${count('passed')} passed, ${count('expected failure')} expected failures, ${count('FAILED')} failed.`,
-      '',
-      '| scenario | result | reason |',
-      '|---|---|---|',
-      ...rows,
-      '',
-    ].join('\n');
-    writeFileSync(join(OUT, 'summary.md'), readFileSync(join(OUT, 'summary.md'), 'utf8') + text);
-    console.log(text);
+      }),
+    );
+    const rows = scenarios.map((scenario) => {
+      const checks = clientResults.get(scenario);
+      const ok = checks !== undefined && !failed(checks);
+      const verdict = ok
+        ? expectedClient.has(scenario)
+          ? 'STALE (passes)'
+          : 'passed'
+        : expectedClient.has(scenario)
+          ? 'expected failure'
+          : 'FAILED';
+      const why = expectedClient.has(scenario)
+        ? (reasons.get(scenario) ?? '')
+        : ok
+          ? ''
+          : (checks?.find((c) => c.status === 'FAILURE' || c.status === 'WARNING')?.id ?? 'no result');
+      return `| ${scenario} | ${verdict} | ${why} |`;
+    });
+    appendSection(
+      'client',
+      "Client auth scenarios (conformance 0.2.0-alpha.12 `client`, our OAuth client: SDK v2 + the suites' provider)",
+      ['scenario', 'result', 'reason'],
+      rows,
+    );
   });
 
-  it('runs every client auth scenario and agrees with the expected-failures baseline', () => {
-    assert.ok(clientResults.size >= 10, `only ${clientResults.size} client scenario results`);
-    assert.equal(clientExit, 0, `client baseline check failed; see ${join(CLIENT_OUT, 'conformance.log')}`);
+  it('runs every auth/* client scenario the CLI lists, and each passes or is an expected failure with a reason', () => {
+    assert.ok(scenarios.length >= 30, `only ${scenarios.length} auth scenarios listed`);
+    const verdicts = scenarios.map((scenario) => {
+      const checks = clientResults.get(scenario);
+      const ok = checks !== undefined && !failed(checks);
+      return { scenario, ok, expected: expectedClient.has(scenario) };
+    });
+    assert.deepEqual(
+      verdicts.filter((v) => !v.ok && !v.expected).map((v) => v.scenario),
+      [],
+      `unexpected failures; see ${CLIENT_OUT}`,
+    );
+    assert.deepEqual(
+      verdicts.filter((v) => v.ok && v.expected).map((v) => v.scenario),
+      [],
+      'an expected failure passes now: remove it from the baseline',
+    );
+    for (const scenario of expectedClient) assert.ok(reasons.get(scenario), `no reason for ${scenario}`);
   });
 
   for (const scenario of [
-    'auth/metadata-default',
-    'auth/scope-from-www-authenticate',
+    'auth/basic-cimd',
+    'auth/resource-mismatch',
+    'auth/iss-wrong-issuer',
+    'auth/iss-supported-missing',
     'auth/scope-step-up',
-    'auth/token-endpoint-auth-none',
+    'auth/offline-access-scope',
+    'auth/authorization-server-migration',
+    'auth/2025-03-26-oauth-metadata-backcompat',
   ]) {
     it(`passes ${scenario} with our client`, () => {
       const checks = clientResults.get(scenario);
@@ -243,21 +303,12 @@ describe('MCP conformance 0.2 (alpha) `authorization`: the realm as the MCP auth
         return `| ${scenario} | ${c.id} | ${verdict} | ${expectedChecks.has(c.id) ? (reasons.get(c.id) ?? '') : ''} |`;
       }),
     );
-    const count = (v: string) => rows.filter((r) => r.includes(`| ${v} |`)).length;
-    const text = [
-      '',
-      '## Authorization server checks (conformance 0.2.0-alpha.12 `authorization` against the realm, client mcp-cli)',
-      '',
-      `${count('passed')} passed, ${count('expected failure')} expected failures, ${count('FAILED')} failed.`,
-      '',
-      '| scenario | check | result | reason |',
-      '|---|---|---|---|',
-      ...rows,
-      '',
-    ].join('\n');
-    const summary = join(OUT, 'summary.md');
-    writeFileSync(summary, (existsSync(summary) ? readFileSync(summary, 'utf8') : '') + text);
-    console.log(text);
+    appendSection(
+      'authorization',
+      'Authorization server checks (conformance 0.2.0-alpha.12 `authorization` against the realm, client mcp-cli)',
+      ['scenario', 'check', 'result', 'reason'],
+      rows,
+    );
   });
 
   it('asked for the code with PKCE S256 and the MCP resource, and alice signed in', () => {
