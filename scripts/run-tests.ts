@@ -295,7 +295,7 @@ async function composeProvider(): Promise<void> {
 
 const begin = performance.now();
 // Say up front what is missing; the stages that need it fail with the same line (never a `spawn … ENOENT`).
-const absent = missingTools([['chromium', harnessSettings.CHROMIUM_PATH], 'redis-server', 'wrk']);
+const absent = missingTools([['chromium', harnessSettings.CHROMIUM_PATH], 'redis-server', 'wrk', 'openssl']);
 if (only !== 'unit') for (const line of absent) console.log(`WARNING: ${line}`);
 if (!only || only === 'unit') {
   lint();

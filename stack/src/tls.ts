@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { StackError } from './errors.ts';
 import { repoRoot } from './paths.ts';
 import { CLIENT_DOCS_HOST } from './spec.ts';
+import { TOOLS } from './tools.ts';
 
 export const TLS_DIR = join(repoRoot, '.run', 'tls');
 
@@ -35,7 +36,7 @@ function openssl(args: string[], cwd: string): void {
       'service_failed',
       `openssl ${args[0]} failed: ${result.error?.message ?? result.stderr.trim().slice(-1000)}`,
       result.error
-        ? 'install openssl (apt-get install openssl): the sandbox makes its local CA with it'
+        ? `install openssl, ${TOOLS.openssl.install}: the sandbox makes its local CA with it`
         : `delete ${cwd} and run again; report the error above if it repeats`,
     );
 }

@@ -28,6 +28,10 @@ export const TOOLS = {
     purpose: 'the Debian base of the images `make images` builds',
     install: '`apt-get install debootstrap`',
   },
+  openssl: {
+    purpose: "the sandbox's local CA and client-docs' certificate (CIMD documents over HTTPS)",
+    install: '`apt-get install openssl` (macOS: preinstalled)',
+  },
   docker: {
     purpose: 'the compose provider and `make images`',
     install: '`bash scripts/install-docker.sh` (Debian 12), or Docker Desktop',
