@@ -49,6 +49,36 @@ describe('createAccounts', () => {
     );
   });
 
+  it('refuses an order above the approval threshold without approval, naming it; places it when approved', () => {
+    const store = createAccounts({ now: () => NOW, newId: () => 'ord_1', approvalThresholdUsd: 1000 });
+    const big = { symbol: 'ACME', side: 'buy' as const, quantity: 10 };
+    assert.throws(
+      () => store.placeOrder(ALICE, big),
+      (err: unknown) =>
+        err instanceof ApiError &&
+        err.code === 'approval_required' &&
+        err.status === 403 &&
+        err.approval?.summary === 'Buy 10 ACME at 142.35 USD, total 1,423.50' &&
+        err.approval.total === 1423.5 &&
+        err.approval.thresholdUsd === 1000,
+    );
+    assert.equal(store.orders(ALICE).length, 0, 'a refused order must not be recorded');
+    assert.equal(store.placeOrder(ALICE, big, true).approvedBy, 'ciba');
+    assert.equal(store.placeOrder(ALICE, { ...big, quantity: 7 }).approvedBy, null, '996.45 USD needs no approval');
+  });
+
+  it('judges a limit order by its limit price, and refuses an unaffordable order before asking for approval', () => {
+    const store = createAccounts({ now: () => NOW, approvalThresholdUsd: 1000 });
+    assert.throws(
+      () => store.placeOrder(ALICE, { symbol: 'ACME', side: 'buy', quantity: 5, limit_price: 300 }),
+      (err: unknown) => err instanceof ApiError && err.approval?.total === 1500,
+    );
+    assert.throws(
+      () => store.placeOrder(ALICE, { symbol: 'WAYNE', side: 'buy', quantity: 10_000 }),
+      (err: unknown) => err instanceof ApiError && err.code === 'insufficient_funds',
+    );
+  });
+
   it('rejects a buy beyond available cash', () => {
     assert.throws(
       () => accounts().placeOrder(ALICE, { symbol: 'WAYNE', side: 'buy', quantity: 10_000 }),

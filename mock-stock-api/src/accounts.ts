@@ -14,6 +14,8 @@ export type Order = Readonly<{
   /** "filled" executes now at the quote price; "accepted" rests (limit not reached) and moves nothing. */
   status: 'filled' | 'accepted';
   filledPrice: number | null;
+  /** "ciba" when the user approved this order on their device (the token carried scope trade:approved), else null. */
+  approvedBy: 'ciba' | null;
   timestamp: string;
 }>;
 export type OrderRequest = { symbol: string; side: 'buy' | 'sell'; quantity: number; limit_price?: number | undefined };
@@ -30,7 +32,8 @@ type Account = { cash: number; holdings: Map<string, Holding>; orders: Order[] }
 export type Accounts = {
   portfolio(sub: string, username?: string): PortfolioView;
   orders(sub: string): readonly Order[];
-  placeOrder(sub: string, request: OrderRequest): Order;
+  /** `approved`: the token carries `trade:approved`, which only a CIBA approval yields. */
+  placeOrder(sub: string, request: OrderRequest, approved?: boolean): Order;
 };
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -74,12 +77,20 @@ export function seedAccount(sub: string): Account {
   return { cash: 10_000 + Math.floor(random() * 400) * 100, holdings, orders: [] };
 }
 
-export type AccountsOptions = { now?: () => Date; newId?: () => string };
+export type AccountsOptions = {
+  now?: () => Date;
+  newId?: () => string;
+  /** Orders worth more than this (quantity × limit or quote price) need the user's approval (default 5000). */
+  approvalThresholdUsd?: number;
+};
+
+export const DEFAULT_APPROVAL_THRESHOLD_USD = 5000;
 
 /** In-memory accounts: each user is seeded with cash and holdings on first sight (keyed by `sub`). */
 export function createAccounts(options: AccountsOptions = {}): Accounts {
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => `ord_${randomUUID()}`);
+  const approvalThresholdUsd = options.approvalThresholdUsd ?? DEFAULT_APPROVAL_THRESHOLD_USD;
   const accounts = new Map<string, Account>();
   const accountFor = (sub: string): Account => {
     let account = accounts.get(sub);
@@ -107,9 +118,31 @@ export function createAccounts(options: AccountsOptions = {}): Accounts {
 
     orders: (sub) => [...accountFor(sub).orders],
 
-    placeOrder(sub, request) {
+    placeOrder(sub, request, approved = false) {
       const quote = getQuote(request.symbol);
       if (!quote) throw new ApiError('unknown_symbol', `Unknown symbol "${request.symbol}".`);
+      const price = request.limit_price ?? quote.price;
+      const total = round2(request.quantity * price);
+      // An order the account cannot cover is refused before anyone is asked to approve it.
+      checkCovered(accountFor(sub), quote.symbol, request.side, request.quantity, price);
+      if (total > approvalThresholdUsd && !approved) {
+        const summary = `${request.side === 'buy' ? 'Buy' : 'Sell'} ${request.quantity} ${quote.symbol} at ${price.toFixed(2)} USD, total ${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+        throw new ApiError(
+          'approval_required',
+          `${summary} is above ${approvalThresholdUsd} USD: it needs the user's approval on their device (a token with scope trade:approved, obtained by CIBA).`,
+          {
+            approval: {
+              symbol: quote.symbol,
+              side: request.side,
+              quantity: request.quantity,
+              price,
+              total,
+              thresholdUsd: approvalThresholdUsd,
+              summary,
+            },
+          },
+        );
+      }
       const account = accountFor(sub);
       const limit = request.limit_price;
       const marketable = limit === undefined || (request.side === 'buy' ? limit >= quote.price : limit <= quote.price);
@@ -122,6 +155,7 @@ export function createAccounts(options: AccountsOptions = {}): Accounts {
         limitPrice: limit ?? null,
         status: marketable ? 'filled' : 'accepted',
         filledPrice: marketable ? quote.price : null,
+        approvedBy: approved ? 'ciba' : null,
         timestamp: now().toISOString(),
       });
       account.orders.push(order);
@@ -130,25 +164,31 @@ export function createAccounts(options: AccountsOptions = {}): Accounts {
   };
 }
 
+/** Throws insufficient_funds / insufficient_holdings when the account cannot cover the order. */
+function checkCovered(account: Account, symbol: string, side: 'buy' | 'sell', quantity: number, price: number): void {
+  const cost = round2(quantity * price);
+  const held = account.holdings.get(symbol);
+  if (side === 'buy' && cost > account.cash)
+    throw new ApiError(
+      'insufficient_funds',
+      `Buying ${quantity} ${symbol} costs ${cost} USD; available cash is ${round2(account.cash)} USD.`,
+    );
+  if (side === 'sell' && (!held || held.quantity < quantity))
+    throw new ApiError('insufficient_holdings', `Cannot sell ${quantity} ${symbol}; you hold ${held?.quantity ?? 0}.`);
+}
+
 function execute(account: Account, symbol: string, side: 'buy' | 'sell', quantity: number, price: number): void {
+  checkCovered(account, symbol, side, quantity, price);
   const cost = round2(quantity * price);
   const held = account.holdings.get(symbol);
   if (side === 'buy') {
-    if (cost > account.cash) {
-      throw new ApiError(
-        'insufficient_funds',
-        `Buying ${quantity} ${symbol} costs ${cost} USD; available cash is ${round2(account.cash)} USD.`,
-      );
-    }
     account.cash = round2(account.cash - cost);
     const quantityAfter = (held?.quantity ?? 0) + quantity;
     const averagePrice = round2(((held?.quantity ?? 0) * (held?.averagePrice ?? 0) + cost) / quantityAfter);
     account.holdings.set(symbol, { symbol, quantity: quantityAfter, averagePrice });
     return;
   }
-  if (!held || held.quantity < quantity) {
-    throw new ApiError('insufficient_holdings', `Cannot sell ${quantity} ${symbol}; you hold ${held?.quantity ?? 0}.`);
-  }
+  if (!held) return; // checkCovered made sure it is held
   account.cash = round2(account.cash + cost);
   if (held.quantity === quantity) account.holdings.delete(symbol);
   else account.holdings.set(symbol, { ...held, quantity: held.quantity - quantity });

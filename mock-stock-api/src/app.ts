@@ -16,7 +16,8 @@ import { createDecisionLog } from './received.ts';
 import type { DecisionLog } from './received.ts';
 
 export type CreateAppOptions = {
-  config: Pick<Config, 'ISSUER_URL' | 'AUDIENCE' | 'EXCHANGE_CLIENT_ID'>;
+  config: Pick<Config, 'ISSUER_URL' | 'AUDIENCE' | 'EXCHANGE_CLIENT_ID'> &
+    Partial<Pick<Config, 'APPROVAL_THRESHOLD_USD'>>;
   /** createRemoteJWKSet(new URL(config.JWKS_URL)) in production; createLocalJWKSet in tests. */
   keys: JWTVerifyGetKey;
   /** Receives one entry per request; defaults to discarding. */
@@ -38,7 +39,7 @@ const MAX_ORDER_BODY_BYTES = 4 * 1024;
 export function createApp(options: CreateAppOptions): Hono<AuthEnv> {
   const { config, keys } = options;
   const now = options.now ?? (() => new Date());
-  const accounts = options.accounts ?? createAccounts({ now });
+  const accounts = options.accounts ?? createAccounts({ now, approvalThresholdUsd: config.APPROVAL_THRESHOLD_USD });
   const decisions = options.decisions ?? createDecisionLog(200);
   const app = new Hono<AuthEnv>();
 
@@ -102,7 +103,13 @@ export function createApp(options: CreateAppOptions): Hono<AuthEnv> {
         errorResponse(new ApiError('payload_too_large', `Order body must be at most ${MAX_ORDER_BODY_BYTES} bytes.`)),
     }),
     async (c) => {
-      const order = accounts.placeOrder(claimsOf(c).sub, parseOrderRequest(await c.req.text()));
+      const claims = claimsOf(c);
+      // trade:approved reaches a token only through the MCP server's CIBA request (keycloak/README.md, "CIBA").
+      const order = accounts.placeOrder(
+        claims.sub,
+        parseOrderRequest(await c.req.text()),
+        claims.scopes.includes('trade:approved'),
+      );
       return c.json(order, 201);
     },
   );

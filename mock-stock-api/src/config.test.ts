@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       JWKS_URL: 'http://localhost:8080/realms/sandbox/protocol/openid-connect/certs',
       AUDIENCE: 'stock-api',
       EXCHANGE_CLIENT_ID: 'http://localhost:3000/mcp',
+      APPROVAL_THRESHOLD_USD: 5000,
     });
   });
 

@@ -20,6 +20,8 @@ const RULES = {
   JWKS_URL: 'an http(s) URL',
   AUDIENCE: 'a non-empty string without spaces (the required "aud" value)',
   EXCHANGE_CLIENT_ID: 'a non-empty string without spaces (the required "azp": the client that performs token exchange)',
+  APPROVAL_THRESHOLD_USD:
+    "an integer from 0 to 100000000 (orders worth more need the user's approval: scope trade:approved)",
 } as const;
 
 type VarName = keyof typeof RULES;
@@ -69,6 +71,15 @@ const schema = z.object({
   AUDIENCE: z.preprocess(unsetIfEmpty, token.default('stock-api')),
   /** `azp` of exchanged tokens: the MCP server's client, whose ID is the MCP resource URL. */
   EXCHANGE_CLIENT_ID: z.preprocess(unsetIfEmpty, token.default('http://localhost:3000/mcp')),
+  APPROVAL_THRESHOLD_USD: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^\d{1,9}$/)
+      .default('5000')
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(100_000_000)),
+  ),
 });
 
 export type Config = Readonly<{
@@ -82,6 +93,8 @@ export type Config = Readonly<{
   AUDIENCE: string;
   /** Required `azp`: the client that obtained the token by token exchange. */
   EXCHANGE_CLIENT_ID: string;
+  /** Orders worth more than this need a token with scope `trade:approved` (a CIBA approval). */
+  APPROVAL_THRESHOLD_USD: number;
 }>;
 
 /** Variables this service reads; `.env.example` must list exactly these. */

@@ -9,6 +9,7 @@ const STATUS = {
   malformed_authorization: 400,
   invalid_request: 400,
   insufficient_scope: 403,
+  approval_required: 403,
   unknown_symbol: 404,
   not_found: 404,
   invalid_json: 400,
@@ -32,6 +33,20 @@ export type ApiErrorOptions = {
   scope?: string;
   /** Field-level messages for invalid bodies. */
   fields?: Record<string, string>;
+  /** approval_required: what the user must approve (sent to the client, which asks the user). */
+  approval?: OrderApproval;
+};
+
+/** A large order's details, for the approval request the MCP server sends to the user's device. */
+export type OrderApproval = {
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: number;
+  price: number;
+  total: number;
+  thresholdUsd: number;
+  /** "Buy 40 ACME at 142.35 USD, total 5,694.00" */
+  summary: string;
 };
 
 /** An error with a stable code, a client message, and a separate log view. */
@@ -42,6 +57,7 @@ export class ApiError extends Error {
   readonly detail: string | undefined;
   readonly scope: string | undefined;
   readonly fields: Record<string, string> | undefined;
+  readonly approval: OrderApproval | undefined;
 
   constructor(code: ApiErrorCode, message: string, options: ApiErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -50,11 +66,21 @@ export class ApiError extends Error {
     this.detail = options.detail;
     this.scope = options.scope;
     this.fields = options.fields;
+    this.approval = options.approval;
   }
 
   /** What the client sees. */
-  toClientObject(): { error: { code: ApiErrorCode; message: string; fields?: Record<string, string> } } {
-    return { error: { code: this.code, message: this.message, ...(this.fields ? { fields: this.fields } : {}) } };
+  toClientObject(): {
+    error: { code: ApiErrorCode; message: string; fields?: Record<string, string>; approval?: OrderApproval };
+  } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.fields ? { fields: this.fields } : {}),
+        ...(this.approval ? { approval: this.approval } : {}),
+      },
+    };
   }
 
   /** What the log gets. */
