@@ -307,6 +307,7 @@ if (!only || only === 'unit') {
     'mock-stock-api/src/**/*.test.ts',
     'server/src/**/*.test.ts',
     'client-docs/src/**/*.test.ts',
+    'approval-device/src/**/*.test.ts',
   ]);
 }
 if (!only || only === 'e2e' || only === 'native') await e2eNative();
