@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import {
   DEFAULT_PORTS,
   dockerStatus,
+  E2E_APPROVAL,
   E2E_PORTS,
   offsetPorts,
   type RunningStack,
@@ -167,7 +168,12 @@ async function e2eNative(): Promise<void> {
       {
         name: `e2e-${process.pid}`,
         ports: e2ePorts,
-        serverEnv: { LOG_LEVEL: 'info', EXCHANGE_CACHE_SKEW_S: '35' },
+        serverEnv: {
+          LOG_LEVEL: 'info',
+          EXCHANGE_CACHE_SKEW_S: '35',
+          APPROVAL_TIMEOUT_S: String(E2E_APPROVAL.timeoutS),
+        },
+        stockEnv: { APPROVAL_THRESHOLD_USD: String(E2E_APPROVAL.thresholdUsd) },
         exchangedTokenLifespan: 45,
       },
       (line) => console.log(line),

@@ -181,7 +181,7 @@ export function createApp(options: { config: Config; log: LogWriter; fetch?: typ
           (r) =>
             html`<section class="request" aria-labelledby="h-${r.id}" data-request-id="${r.id}">
               <h3 id="h-${r.id}">${r.summary}</h3>
-              <p>Code shown to the agent: <code>${r.bindingMessage}</code>. Received ${r.receivedAt}.</p>
+              <p>Binding message: <code>${r.bindingMessage}</code>. Received ${r.receivedAt}.</p>
               <p>Grants: <code>${r.scope}</code></p>
               <form method="post" action="/requests/${r.id}/decision">
                 <button type="submit" name="decision" value="approve" aria-label="Approve: ${r.summary}">

@@ -1,6 +1,7 @@
 // The request path, in order: well-known metadata → Host/Origin guard → bearer auth → tool scopes → MCP (SDK)
 // → tool → token exchange → stock API.
 import { randomUUID } from 'node:crypto';
+import { createApprover } from './approval/ciba.ts';
 import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import { readBodyLimited, BodyTooLargeError } from './body.ts';
@@ -83,7 +84,8 @@ export function createApp(deps: AppDeps) {
     exchanger,
     metrics,
   });
-  const mcp = createMcp({ stock, logger, metrics, now: deps.now });
+  const approver = createApprover({ keycloak, timeoutMs: config.APPROVAL_TIMEOUT_S * 1000, logger });
+  const mcp = createMcp({ stock, logger, metrics, now: deps.now, approver });
   const challenge: ChallengeOptions = {
     resourceMetadataUrl: config.resourceMetadataUrl.href,
     defaultScopes: DEFAULT_CHALLENGE_SCOPES,

@@ -71,15 +71,28 @@ export class ExchangeError extends Error {
 }
 
 export type DownstreamErrorCode =
-  'stock_api_unreachable' | 'stock_api_timeout' | 'stock_api_rejected' | 'stock_api_error';
+  'stock_api_unreachable' | 'stock_api_timeout' | 'stock_api_rejected' | 'stock_api_error' | 'approval_required';
+
+/** The stock API's description of an order that needs the user's approval (403 approval_required). */
+export interface OrderApproval {
+  summary: string;
+  total: number;
+  thresholdUsd: number;
+}
 
 export class DownstreamError extends Error {
   override name = 'DownstreamError';
   readonly code: DownstreamErrorCode;
   readonly status: number | undefined;
-  constructor(code: DownstreamErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+  readonly approval: OrderApproval | undefined;
+  constructor(
+    code: DownstreamErrorCode,
+    message: string,
+    options: { status?: number; cause?: unknown; approval?: OrderApproval } = {},
+  ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status;
+    this.approval = options.approval;
   }
 }

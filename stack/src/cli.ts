@@ -34,6 +34,7 @@ function printReady(stack: RunningStack): void {
   Stock API        ${u.stockApi}   (only accepts exchanged tokens)
   Redis            ${u.redis}
   Client docs      ${u.clientDocs}/clients   (CIMD documents; CA: .run/tls/ca.crt)
+  Approval device  ${u.approvalDevice}/users/alice   (alice's second device: approve large orders here)
 
   Sandbox users (demo only, never reuse these passwords):
 ${SANDBOX_USERS.map((user) => `    ${user.username.padEnd(6)} / ${user.password.padEnd(14)} ${user.can}`).join('\n')}

@@ -34,7 +34,7 @@ export interface ComposeFile {
 export const composePath = join(repoRoot, 'docker-compose.yml');
 export const raw = readFileSync(composePath, 'utf8');
 export const compose = parse(raw) as ComposeFile;
-export const SERVICES = ['keycloak', 'redis', 'stock-api', 'mcp-server', 'client-docs'] as const;
+export const SERVICES = ['keycloak', 'redis', 'stock-api', 'mcp-server', 'client-docs', 'approval-device'] as const;
 export const urls = urlsFor(DEFAULT_PORTS);
 
 export function service(name: string): Service {

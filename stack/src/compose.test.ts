@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { loadConfig as loadApprovalDeviceConfig } from '../../approval-device/src/config.ts';
 import { loadConfig as loadClientDocsConfig } from '../../client-docs/src/config.ts';
 import { loadConfig as loadServerConfig } from '../../server/src/config.ts';
 import {
@@ -83,7 +84,7 @@ function packageDir(name: string, fromDir: string): string | undefined {
 }
 
 describe('docker-compose.yml', () => {
-  it('defines exactly the five sandbox services', () => {
+  it('defines exactly the six sandbox services', () => {
     assert.deepEqual(Object.keys(compose.services).sort(), [...SERVICES].sort());
   });
 
@@ -257,7 +258,24 @@ describe('docker-compose.yml', () => {
       ports('client-docs').map((p) => [p.published, p.target]),
       [[DEFAULT_PORTS.clientDocs, 8443]],
     );
+    assert.deepEqual(
+      ports('approval-device').map((p) => [p.published, p.target]),
+      [[DEFAULT_PORTS.approvalDevice, 4100]],
+    );
     assert.deepEqual(ports('redis'), [], 'redis is internal: publishing 6379 would clash with a Redis on the host');
+  });
+
+  it("sends Keycloak's CIBA requests to the approval device, and its decisions back to Keycloak", () => {
+    assert.ok(
+      commandArgs('keycloak').includes(
+        '--spi-ciba-auth-channel--ciba-http-auth-channel--http-authentication-channel-uri=http://approval-device:4100/ciba/requests',
+      ),
+    );
+    const config = loadApprovalDeviceConfig(environment('approval-device'));
+    assert.equal(
+      config.KEYCLOAK_CALLBACK_URL,
+      `http://keycloak:8080/realms/${REALM}/protocol/openid-connect/ext/ciba/auth/callback`,
+    );
   });
 
   it('serves CIMD documents as client-docs.localhost inside the network, with the CA Keycloak trusts', () => {

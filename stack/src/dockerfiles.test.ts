@@ -11,6 +11,7 @@ describe('Dockerfiles', () => {
     { dir: 'server', service: 'mcp-server' },
     { dir: 'mock-stock-api', service: 'stock-api' },
     { dir: 'client-docs', service: 'client-docs' },
+    { dir: 'approval-device', service: 'approval-device' },
   ] as const;
   /** The base image, with `FROM ${NODE_IMAGE}` resolved to the ARG's default (the upstream image). */
   const from = (dockerfile: string) => {
@@ -68,7 +69,7 @@ describe('Dockerfiles', () => {
     }
   });
 
-  it('all three images share one base image', () => {
+  it('all the Node images share one base image', () => {
     const bases = workspaces.map(({ dir }) => from(readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8')));
     assert.equal(new Set(bases).size, 1, `different bases: ${bases.join(', ')}`);
   });

@@ -12,7 +12,7 @@ import { pins } from './versions.ts';
 
 describe('make images', () => {
   it('reads the Node version the service Dockerfiles pin, and refuses a Dockerfile without the pin', () => {
-    const versions = ['server', 'mock-stock-api', 'client-docs'].map((dir) =>
+    const versions = ['server', 'mock-stock-api', 'client-docs', 'approval-device'].map((dir) =>
       pinnedNodeVersion(readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8')),
     );
     assert.match(versions[0] ?? '', /^\d+\.\d+\.\d+$/);

@@ -48,7 +48,7 @@ interface StateFile {
 }
 
 type Log = (line: string) => void;
-const ALL: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server', 'client-docs'];
+const ALL: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server', 'client-docs', 'approval-device'];
 
 function tail(file: string, lines = 25): string {
   if (!existsSync(file)) return '(no log)';
@@ -133,7 +133,7 @@ export async function stopNative(name: string, log: Log = () => {}): Promise<str
   return stopped;
 }
 
-function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs', Record<string, string>> {
+function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs' | 'device', Record<string, string>> {
   const urls = urlsFor(spec.ports);
   const tls = ensureSandboxTls();
   const jwks = `${urls.issuer}/protocol/openid-connect/certs`;
@@ -145,6 +145,7 @@ function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs', Recor
       JWKS_URL: jwks,
       AUDIENCE: STOCK_API_AUDIENCE,
       EXCHANGE_CLIENT_ID: urls.mcp,
+      ...spec.stockEnv,
     },
     mcp: {
       PORT: String(spec.ports.mcp),
@@ -166,6 +167,11 @@ function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs', Recor
       PUBLIC_URL: urls.clientDocs,
       TLS_CERT_FILE: tls.cert,
       TLS_KEY_FILE: tls.key,
+    },
+    device: {
+      PORT: String(spec.ports.approvalDevice),
+      HOST: '127.0.0.1',
+      KEYCLOAK_CALLBACK_URL: `${urls.issuer}/protocol/openid-connect/ext/ciba/auth/callback`,
     },
   };
 }
@@ -195,6 +201,7 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
   if (services.includes('stock-api')) portsToCheck['stock API'] = spec.ports.stockApi;
   if (services.includes('mcp-server')) portsToCheck['MCP server'] = spec.ports.mcp;
   if (services.includes('client-docs')) portsToCheck['client-docs'] = spec.ports.clientDocs;
+  if (services.includes('approval-device')) portsToCheck['approval-device'] = spec.ports.approvalDevice;
   await assertPortsFree(
     portsToCheck,
     spec.name === 'up' ? 'stop whatever holds it (`make down` if it is an earlier sandbox)' : 'stop the other run',
@@ -273,6 +280,8 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
           '--hostname-backchannel-dynamic=true',
           '--log-console-output=default',
           `--truststore-paths=${tls.caCert}`,
+          // CIBA: Keycloak sends each authentication request to the approval device (keycloak/README.md, "CIBA").
+          `--spi-ciba-auth-channel--ciba-http-auth-channel--http-authentication-channel-uri=${urls.approvalDevice}/ciba/requests`,
         ],
         {
           JAVA: java.path,
@@ -283,6 +292,7 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
           MCP_RESOURCE_URL: urls.mcp,
           MCP_SERVER_CLIENT_SECRET: MCP_SERVER_CLIENT.secret,
           MCP_EXCHANGED_TOKEN_LIFESPAN: String(spec.exchangedTokenLifespan ?? 300),
+          ...(spec.cibaExpiresIn ? { MCP_CIBA_EXPIRES_IN: String(spec.cibaExpiresIn) } : {}),
         },
       );
       state.processes.push(record);
@@ -321,6 +331,8 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
     if (services.includes('mcp-server'))
       launch('mcp-server', 'server/src/main.ts', env.mcp, `${urls.mcpOrigin}/healthz`);
     // Ready when it answers over HTTPS with a certificate the local CA vouches for, as Keycloak will check it.
+    if (services.includes('approval-device'))
+      launch('approval-device', 'approval-device/src/main.ts', env.device, `${urls.approvalDevice}/healthz`);
     if (services.includes('client-docs'))
       launch('client-docs', 'client-docs/src/main.ts', env.docs, `${urls.clientDocs}/healthz`, async () => {
         const ca = ensureSandboxTls().caCert;

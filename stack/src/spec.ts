@@ -7,9 +7,11 @@ export interface StackPorts {
   redis: number;
   /** client-docs: the HTTPS host of Client ID Metadata Documents (CIMD). */
   clientDocs: number;
+  /** approval-device: the mock second device Keycloak's CIBA channel calls. */
+  approvalDevice: number;
 }
 
-export type ServiceName = 'keycloak' | 'redis' | 'stock-api' | 'mcp-server' | 'client-docs';
+export type ServiceName = 'keycloak' | 'redis' | 'stock-api' | 'mcp-server' | 'client-docs' | 'approval-device';
 
 export interface StackSpec {
   /** Names the run directory (.run/<name>) and the Redis key prefix; `make up` uses "up". */
@@ -19,8 +21,12 @@ export interface StackSpec {
   services?: readonly ServiceName[];
   /** Extra environment for the MCP server (tests use it to shorten cache lifetimes and similar). */
   serverEnv?: Record<string, string>;
+  /** Extra environment for the stock API (tests lower APPROVAL_THRESHOLD_USD). */
+  stockEnv?: Record<string, string>;
   /** Lifespan in seconds of exchanged tokens (mcp-server client setting in the realm). */
   exchangedTokenLifespan?: number;
+  /** Seconds a CIBA approval request stays open at Keycloak (realm cibaExpiresIn; 120 by default). */
+  cibaExpiresIn?: number;
 }
 
 export const DEFAULT_PORTS: StackPorts = Object.freeze({
@@ -30,6 +36,7 @@ export const DEFAULT_PORTS: StackPorts = Object.freeze({
   stockApi: 4000,
   redis: 6379,
   clientDocs: 8443,
+  approvalDevice: 4100,
 });
 
 /**
@@ -43,6 +50,7 @@ export const E2E_PORTS: StackPorts = Object.freeze({
   stockApi: 14000,
   redis: 16379,
   clientDocs: 18443,
+  approvalDevice: 14100,
 });
 
 export function offsetPorts(ports: StackPorts, offset: number): StackPorts {
@@ -53,8 +61,15 @@ export function offsetPorts(ports: StackPorts, offset: number): StackPorts {
     stockApi: ports.stockApi + offset,
     redis: ports.redis + offset,
     clientDocs: ports.clientDocs + offset,
+    approvalDevice: ports.approvalDevice + offset,
   });
 }
+
+/**
+ * The e2e stacks' approval settings: a threshold low enough that a small order (8 ACME ≈ 1,139 USD) needs approval
+ * whatever cash the run's alice was seeded with, and a short wait so the "nobody answers" test ends in seconds.
+ */
+export const E2E_APPROVAL = Object.freeze({ thresholdUsd: 1000, timeoutS: 8 });
 
 export const REALM = 'sandbox';
 export const SANDBOX_USERS = Object.freeze([
@@ -92,6 +107,8 @@ export interface StackUrls {
   redis: string;
   /** Public origin of client-docs; a CIMD client's client_id is `${clientDocs}/clients/<name>.json`. */
   clientDocs: string;
+  /** The approval device; a user's page is `${approvalDevice}/users/<username>`. */
+  approvalDevice: string;
 }
 
 export function urlsFor(ports: StackPorts): StackUrls {
@@ -105,6 +122,7 @@ export function urlsFor(ports: StackPorts): StackUrls {
     stockApi: `http://localhost:${ports.stockApi}`,
     redis: `redis://127.0.0.1:${ports.redis}`,
     clientDocs: `https://${CLIENT_DOCS_HOST}:${ports.clientDocs}`,
+    approvalDevice: `http://localhost:${ports.approvalDevice}`,
   };
 }
 

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
 import {
+  E2E_APPROVAL,
   composeFile,
   DEFAULT_PORTS,
   prepareComposeMounts,
@@ -15,7 +16,14 @@ import {
   type StackUrls,
 } from '@sandbox/stack';
 
-const SERVICES: readonly ServiceName[] = ['keycloak', 'redis', 'stock-api', 'mcp-server', 'client-docs'];
+const SERVICES: readonly ServiceName[] = [
+  'keycloak',
+  'redis',
+  'stock-api',
+  'mcp-server',
+  'client-docs',
+  'approval-device',
+];
 
 /** Keycloak's first start (image pull, realm import) dominates; the healthcheck retries cover about 5 minutes. */
 const STARTUP_TIMEOUT_MS = 300_000;
@@ -50,7 +58,12 @@ export async function startComposeStack(): Promise<ComposeStack> {
     .withProjectName(project)
     .withBuild()
     // Same short exchanged-token lifetime as the native e2e stack, so the cache-expiry test waits ~10 s, not 5 min.
-    .withEnvironment({ MCP_EXCHANGED_TOKEN_LIFESPAN: '45', EXCHANGE_CACHE_SKEW_S: '35' })
+    .withEnvironment({
+      MCP_EXCHANGED_TOKEN_LIFESPAN: '45',
+      EXCHANGE_CACHE_SKEW_S: '35',
+      APPROVAL_THRESHOLD_USD: String(E2E_APPROVAL.thresholdUsd),
+      APPROVAL_TIMEOUT_S: String(E2E_APPROVAL.timeoutS),
+    })
     .withStartupTimeout(STARTUP_TIMEOUT_MS);
   // Testcontainers names compose containers "<service>-<index>" once the project prefix is stripped.
   for (const service of SERVICES) environment = environment.withWaitStrategy(`${service}-1`, Wait.forHealthCheck());

@@ -17,6 +17,7 @@ export const StackUnderTestSchema = z.object({
     stockApi: url,
     redis: url,
     clientDocs: url,
+    approvalDevice: url,
   }),
   ports: z.object({
     keycloak: port,
@@ -25,6 +26,7 @@ export const StackUnderTestSchema = z.object({
     stockApi: port,
     redis: port,
     clientDocs: port,
+    approvalDevice: port,
   }),
   /** compose provider: the project name, so the fault suites can find its containers. */
   composeProject: z.string().min(1).optional(),

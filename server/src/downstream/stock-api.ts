@@ -1,11 +1,12 @@
 // The only way tools reach the stock API: with a token exchanged for audience stock-api and exactly the tool's scope.
-import { DownstreamError } from '../errors.ts';
+import { DownstreamError, type OrderApproval } from '../errors.ts';
 import type { Exchanger, ExchangeResult } from '../exchange/exchanger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Principal } from '../auth/verify.ts';
 import { createHttpClient, type HttpClient, type HttpResponse } from './http.ts';
 
 export interface StockCall {
+  /** Whose call it is; `tokenHash`/`tokenSha256` must be those of `subjectToken` (they key the exchange cache). */
   principal: Principal;
   subjectToken: string;
   scope: string;
@@ -81,12 +82,19 @@ export function createStockApi(options: {
         parsed = undefined;
       }
       if (response.status < 200 || response.status > 299) {
-        const apiError = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-        const code = response.status === 401 || response.status === 403 ? 'stock_api_rejected' : 'stock_api_error';
+        const apiError = (
+          parsed as { error?: { code?: string; message?: string; approval?: OrderApproval } } | undefined
+        )?.error;
+        const approval = apiError?.code === 'approval_required' ? apiError.approval : undefined;
+        const code = approval
+          ? 'approval_required'
+          : response.status === 401 || response.status === 403
+            ? 'stock_api_rejected'
+            : 'stock_api_error';
         throw new DownstreamError(
           code,
           `The stock API answered ${response.status}${apiError?.code ? ` ${apiError.code}` : ''}: ${apiError?.message ?? (text.slice(0, 200) || 'no details')}`,
-          { status: response.status },
+          { status: response.status, ...(approval ? { approval } : {}) },
         );
       }
       return { data: parsed as T, exchange };

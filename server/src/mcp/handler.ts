@@ -9,6 +9,7 @@ import {
   type AuthInfo,
 } from '@modelcontextprotocol/server';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Approver } from '../approval/ciba.ts';
 import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
 import type { Logger } from '../log.ts';
@@ -24,6 +25,7 @@ export interface McpDeps {
   logger: Logger;
   metrics: Metrics;
   now?: () => Date;
+  approver?: Approver;
 }
 export interface RequestAuth {
   principal: Principal;
@@ -90,6 +92,7 @@ export function createMcp(deps: McpDeps) {
       logger: deps.logger,
       requestId: auth.requestId,
       now,
+      ...(deps.approver ? { approver: deps.approver } : {}),
     };
     deps.metrics.toolCalls += 1;
     const started = performance.now();

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
+import { ApprovalError, type Approver } from '../approval/ciba.ts';
 import { DownstreamError, ExchangeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -12,6 +13,8 @@ export interface ToolContext {
   logger: Logger;
   requestId: string;
   now: () => Date;
+  /** Asks the user to approve a large order on their device (CIBA); absent where approvals are not configured. */
+  approver?: Approver;
 }
 
 export interface ToolResult {
@@ -47,6 +50,13 @@ export function toolError(error: unknown): ToolResult | undefined {
       isError: true,
       content: [{ type: 'text', text: `${error.message} What to do: ${error.fix}` }],
       structuredContent: { error: error.code, message: error.message, fix: error.fix },
+    };
+  }
+  if (error instanceof ApprovalError) {
+    return {
+      isError: true,
+      content: [{ type: 'text', text: error.message }],
+      structuredContent: { error: error.code, message: error.message },
     };
   }
   if (error instanceof DownstreamError) {
@@ -172,21 +182,42 @@ export const TOOLS: readonly ToolDefinition[] = [
       limit_price: z.number().positive().optional().describe('Optional limit price in USD'),
     }),
     async run(args, ctx) {
-      const { data } = await ctx.stock.call<{
+      type Order = {
         id: string;
         status: string;
         symbol: string;
         side: string;
         quantity: number;
-      }>({
-        principal: ctx.principal,
-        subjectToken: ctx.subjectToken,
-        scope: 'trade:write',
-        method: 'POST',
-        path: '/orders',
-        body: args,
+        approvedBy: string | null;
+      };
+      const order = { method: 'POST' as const, path: '/orders', body: args };
+      let placed: Order;
+      try {
+        ({ data: placed } = await ctx.stock.call<Order>({
+          principal: ctx.principal,
+          subjectToken: ctx.subjectToken,
+          scope: 'trade:write',
+          ...order,
+        }));
+      } catch (error) {
+        // Above the stock API's threshold: the user approves on their device (CIBA), and only the token that
+        // approval yields (scope trade:approved) is exchanged for this order. No approver: the refusal stands.
+        if (!(error instanceof DownstreamError) || !error.approval || !ctx.approver) throw error;
+        const approval = await ctx.approver.approve({ principal: ctx.principal, summary: error.approval.summary });
+        ({ data: placed } = await ctx.stock.call<Order>({
+          principal: { ...ctx.principal, tokenHash: approval.tokenHash, tokenSha256: approval.tokenSha256 },
+          subjectToken: approval.accessToken,
+          scope: 'trade:write trade:approved',
+          ...order,
+        }));
+        return ok(
+          `Order ${placed.id}: ${placed.side} ${placed.quantity} ${placed.symbol} — ${placed.status} (approved on ${ctx.principal.username ?? 'the user'}'s device after ${Math.round(approval.waitedMs / 1000)} s)`,
+          { order: placed },
+        );
+      }
+      return ok(`Order ${placed.id}: ${placed.side} ${placed.quantity} ${placed.symbol} — ${placed.status}`, {
+        order: placed,
       });
-      return ok(`Order ${data.id}: ${data.side} ${data.quantity} ${data.symbol} — ${data.status}`, { order: data });
     },
   }),
   define({

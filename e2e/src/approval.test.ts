@@ -1,0 +1,167 @@
+// Human approval of large orders (OpenID CIBA, poll mode), end to end. A real SDK client calls place_order. The stock
+// API refuses the order without approval. The MCP server asks Keycloak to authenticate the token's user, and Keycloak
+// sends the request to the approval device. In Chromium, the user approves or denies it on the device's page. Only
+// the token that CIBA returns (scope trade:approved) gets the order placed. The e2e stacks lower the threshold and the
+// wait (E2E_APPROVAL), so orders of a few ACME shares need approval and "nobody answers" ends in seconds.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { E2E_APPROVAL } from '@sandbox/stack';
+import { ARTIFACTS, launchBrowser } from './harness/browser.ts';
+import { userToken } from './harness/keycloak.ts';
+import { connect, type ConnectedClient, type ToolCallResult } from './harness/mcp-clients.ts';
+import { stack } from './harness/stack.ts';
+
+const ACME = 142.35;
+const ALL_SCOPES = 'mcp:tools portfolio:read trade:read trade:write';
+
+interface DeviceRequest {
+  id: string;
+  user: string;
+  bindingMessage: string;
+  summary: string;
+  scope: string;
+  status: string;
+}
+
+/** What the device shows for an order of `quantity` ACME (the binding message, in words). */
+const summaryOf = (quantity: number) =>
+  `Buy ${quantity} ACME at ${ACME.toFixed(2)} USD total ${(quantity * ACME).toFixed(2)}`;
+
+async function deviceRequests(user: string): Promise<DeviceRequest[]> {
+  return (await (await fetch(`${stack().urls.approvalDevice}/requests?user=${user}`)).json()) as DeviceRequest[];
+}
+
+/** Polls the device until a pending request with this summary arrives (Keycloak forwards it within a second). */
+async function arrives(user: string, summary: string): Promise<DeviceRequest> {
+  for (let i = 0; i < 40; i += 1) {
+    const found = (await deviceRequests(user)).find((r) => r.summary === summary && r.status === 'pending');
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no pending "${summary}" on ${user}'s device: ${JSON.stringify(await deviceRequests(user))}`);
+}
+
+/** The user's device page in Chromium: finds the request by its text and clicks Approve or Deny. */
+async function decideOnDevice(page: Page, user: string, summary: string, decision: 'Approve' | 'Deny', shot: string) {
+  await page.goto(`${stack().urls.approvalDevice}/users/${user}`);
+  const card = page.locator('section.request', { has: page.getByRole('heading', { name: summary, exact: true }) });
+  await card.waitFor({ timeout: 5000 });
+  await page.screenshot({ path: join(ARTIFACTS, `approval-${shot}-before.png`), fullPage: true });
+  await card.getByRole('button', { name: `${decision}: ${summary}` }).click();
+  await page.waitForURL(`${stack().urls.approvalDevice}/users/${user}`);
+  await page.screenshot({ path: join(ARTIFACTS, `approval-${shot}-after.png`), fullPage: true });
+}
+
+const acmeHeld = async (client: ConnectedClient) => {
+  const result = await client.callTool('get_portfolio');
+  const holdings = (result.structuredContent?.portfolio as { holdings: Array<{ symbol: string; quantity: number }> })
+    .holdings;
+  return holdings.find((h) => h.symbol === 'ACME')?.quantity ?? 0;
+};
+const order = (quantity: number) => ({ symbol: 'ACME', side: 'buy', quantity });
+const errorCode = (result: ToolCallResult) => (result.structuredContent as { error?: string } | undefined)?.error;
+
+describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA through the approval device)`, () => {
+  let browser: Browser;
+  let page: Page;
+  let alice: ConnectedClient;
+  before(async () => {
+    browser = await launchBrowser();
+    page = await (await browser.newContext()).newPage();
+    alice = await connect('v2 @ 2026-07-28', await userToken('alice', ALL_SCOPES));
+  });
+  after(async () => {
+    await alice?.close();
+    await browser?.close();
+  });
+
+  it('below the threshold nothing changes: the order fills at once and no request reaches the device', async () => {
+    const before = (await deviceRequests('alice')).length;
+    const small = Math.floor(E2E_APPROVAL.thresholdUsd / ACME); // 7 ACME = 996.45 USD
+    const result = await alice.callTool('place_order', order(small));
+    assert.ok(!result.isError, JSON.stringify(result));
+    assert.equal((result.structuredContent?.order as { approvedBy: string | null }).approvedBy, null);
+    assert.equal((await deviceRequests('alice')).length, before);
+  });
+
+  it('alice approves on her device: the order is placed, and the stock API saw the approval scope', async () => {
+    const held = await acmeHeld(alice);
+    const call = alice.callTool('place_order', order(8));
+    const request = await arrives('alice', summaryOf(8));
+    assert.equal(request.bindingMessage, 'Buy-8-ACME-at-142.35-USD-total-1138.80');
+    assert.match(request.scope, /trade:approved/);
+    await decideOnDevice(page, 'alice', summaryOf(8), 'Approve', 'approve');
+    const result = await call;
+    assert.ok(!result.isError, JSON.stringify(result));
+    const placed = result.structuredContent?.order as { id: string; approvedBy: string; status: string };
+    assert.equal(placed.approvedBy, 'ciba');
+    assert.match(result.content[0]?.text ?? '', /approved on alice's device/);
+    assert.equal(await acmeHeld(alice), held + 8, 'the order is not in the portfolio');
+    const received = (await (await fetch(`${stack().urls.stockApi}/_sandbox/received`)).json()) as {
+      decisions: Array<{ route: string; accepted: boolean; scope: string | null; azp: string | null }>;
+    };
+    // Two POST /orders: first with the user's exchanged token (refused: approval_required), then with the exchange
+    // of the CIBA token, the only one carrying trade:approved. Both are exchanged tokens of the MCP server.
+    const [refused, approvedCall] = received.decisions.filter((d) => d.route === 'POST /orders').slice(-2);
+    assert.doesNotMatch(refused?.scope ?? '', /trade:approved/);
+    assert.match(approvedCall?.scope ?? '', /trade:approved/, JSON.stringify(received.decisions.slice(-4)));
+    assert.equal(approvedCall?.azp, stack().urls.mcp, 'the stock API got an exchanged token, not the CIBA token');
+    assert.equal((await deviceRequests('alice')).find((r) => r.id === request.id)?.status, 'approved');
+  });
+
+  it('alice denies: a tool error that says so, and no order', async () => {
+    const held = await acmeHeld(alice);
+    const call = alice.callTool('place_order', order(9));
+    await arrives('alice', summaryOf(9));
+    await decideOnDevice(page, 'alice', summaryOf(9), 'Deny', 'deny');
+    const result = await call;
+    assert.equal(result.isError, true);
+    assert.equal(errorCode(result), 'approval_denied');
+    assert.match(result.content[0]?.text ?? '', /alice denied .*Buy 9 ACME.* No order was placed/);
+    assert.equal(await acmeHeld(alice), held);
+  });
+
+  it(`nobody answers: after ${E2E_APPROVAL.timeoutS} s a timeout tool error, and no order`, async () => {
+    const held = await acmeHeld(alice);
+    const started = Date.now();
+    const call = alice.callTool('place_order', order(10));
+    const request = await arrives('alice', summaryOf(10));
+    const result = await call;
+    assert.equal(errorCode(result), 'approval_timeout', JSON.stringify(result));
+    assert.match(result.content[0]?.text ?? '', /No decision .* within 8 s.* No order was placed/);
+    assert.ok(Date.now() - started >= E2E_APPROVAL.timeoutS * 1000 - 500);
+    assert.equal(await acmeHeld(alice), held);
+    // Deciding late reaches Keycloak, but no one is polling any more: still no order.
+    await decideOnDevice(page, 'alice', summaryOf(10), 'Approve', 'late');
+    assert.equal(await acmeHeld(alice), held);
+    assert.notEqual((await deviceRequests('alice')).find((r) => r.id === request.id)?.status, 'pending');
+  });
+
+  it('two concurrent orders by alice each show their own message and are decided separately', async () => {
+    const held = await acmeHeld(alice);
+    const [eleven, twelve] = [alice.callTool('place_order', order(11)), alice.callTool('place_order', order(12))];
+    const [first, second] = await Promise.all([arrives('alice', summaryOf(11)), arrives('alice', summaryOf(12))]);
+    assert.notEqual(first.id, second.id);
+    await decideOnDevice(page, 'alice', summaryOf(12), 'Approve', 'concurrent-approve');
+    await decideOnDevice(page, 'alice', summaryOf(11), 'Deny', 'concurrent-deny');
+    const [denied, approved] = await Promise.all([eleven, twelve]);
+    assert.equal(errorCode(denied), 'approval_denied');
+    assert.ok(!approved.isError, JSON.stringify(approved));
+    assert.equal((approved.structuredContent?.order as { quantity: number }).quantity, 12);
+    assert.equal(await acmeHeld(alice), held + 12);
+  });
+
+  it('bob is refused before any approval request: his device never hears of it', async () => {
+    const bob = await connect('v2 @ 2026-07-28', await userToken('bob', ALL_SCOPES));
+    try {
+      const result = await bob.callTool('place_order', order(8));
+      assert.equal(result.isError, true);
+      assert.match(result.content[0]?.text ?? '', /bob cannot use place_order: .*"trader"/);
+    } finally {
+      await bob.close();
+    }
+    assert.deepEqual(await deviceRequests('bob'), []);
+  });
+});
