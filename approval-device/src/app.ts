@@ -199,12 +199,7 @@ export function createApp(options: { config: Config; log: LogWriter; fetch?: typ
     );
   });
 
-  const page = (
-    c: Context,
-    status: 200 | 400 | 404,
-    title: string,
-    body: unknown,
-  ) =>
+  const page = (c: Context, status: 200 | 400 | 404, title: string, body: unknown) =>
     c.html(
       html`<!doctype html>
         <html lang="en">
