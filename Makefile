@@ -7,7 +7,7 @@ NODE_DIR := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 NODE := $(NODE_DIR)/node
 
-.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean
+.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean call
 
 ## help: list the targets
 help:
@@ -30,6 +30,10 @@ down:
 ## status: show what `make up` started
 status:
 	$(NODE) stack/src/cli.ts status
+
+## call: one tool call as a real MCP client (SDK v2, CIMD, sign-in URL printed), e.g. make call TOOL=get_portfolio
+call: install
+	$(NODE) scripts/mcp-call.ts $(TOOL) '$(ARGS)'
 
 ## images: build the compose images from package registries only (no container registry needed); writes .env
 images: install

@@ -4,11 +4,15 @@
 // the token that CIBA returns (scope trade:approved) gets the order placed. The e2e stacks lower the threshold and the
 // wait (E2E_APPROVAL), so orders of a few ACME shares need approval and "nobody answers" ends in seconds.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { E2E_APPROVAL } from '@sandbox/stack';
-import { ARTIFACTS, launchBrowser } from './harness/browser.ts';
+import { documentUrl } from '@sandbox/client-docs';
+import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
+import { runNodeCli } from './harness/cli.ts';
 import { userToken } from './harness/keycloak.ts';
 import { connect, type ConnectedClient, type ToolCallResult } from './harness/mcp-clients.ts';
 import { stack } from './harness/stack.ts';
@@ -163,5 +167,77 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
       await bob.close();
     }
     assert.deepEqual(await deviceRequests('bob'), []);
+  });
+});
+
+describe('the README walkthrough: `make call` places a large order, the device shows it, a click approves it', () => {
+  const MCP_CALL = join(import.meta.dirname, '..', '..', 'scripts', 'mcp-call.ts');
+  let browser: Browser;
+  let stateDir: string;
+  before(async () => {
+    browser = await launchBrowser();
+    stateDir = mkdtempSync(join(tmpdir(), 'mcp-call-'));
+  });
+  after(async () => {
+    await browser?.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  /** scripts/mcp-call.ts as a user runs it: each printed sign-in URL is opened in Chromium, alice signs in. */
+  async function mcpCall(tool: string, args: unknown, onPlacing?: () => Promise<void>) {
+    const context = await browser.newContext();
+    const opened = new Set<string>();
+    let chain: Promise<unknown> = Promise.resolve();
+    let placing: Promise<void> | undefined;
+    try {
+      const run = await runNodeCli(
+        [
+          MCP_CALL,
+          tool,
+          JSON.stringify(args),
+          '--url',
+          stack().urls.mcp,
+          '--client-metadata-url',
+          documentUrl(stack().urls.clientDocs, 'sdk-reference'),
+          '--state-dir',
+          stateDir,
+        ],
+        {
+          timeoutMs: 90_000,
+          onOutput(output) {
+            for (const match of output.matchAll(/Open this URL in your browser:\s+(\S+)/g)) {
+              const url = match[1] as string;
+              if (opened.has(url)) continue;
+              opened.add(url);
+              chain = chain.then(async () => {
+                const page = await context.newPage();
+                await signIn(page, new URL(url), 'alice', page.waitForURL(/\/callback/, { timeout: 30_000 }));
+              });
+            }
+            if (onPlacing && !placing && output.includes('Placing the order')) placing = onPlacing();
+          },
+        },
+      );
+      await chain;
+      await placing;
+      return { ...run, signIns: opened.size };
+    } finally {
+      await context.close();
+    }
+  }
+
+  it('signs in (reading, then the step-up), waits for the approval, and the order shows in the portfolio', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const order = await mcpCall('place_order', { symbol: 'ACME', side: 'buy', quantity: 8 }, async () => {
+      await arrives('alice', summaryOf(8));
+      await decideOnDevice(page, 'alice', summaryOf(8), 'Approve', 'walkthrough');
+    });
+    assert.equal(order.code, 0, order.output);
+    assert.equal(order.signIns, 2, `one sign-in to read, one step-up to trade:\n${order.output}`);
+    assert.match(order.output, /Order ord_\S+: buy 8 ACME — filled \(approved on alice's device after \d+ s\)/);
+    const portfolio = await mcpCall('get_portfolio', {});
+    assert.equal(portfolio.code, 0, portfolio.output);
+    assert.equal(portfolio.signIns, 0, 'the stored token is reused');
+    assert.match(portfolio.output, /Portfolio of alice:\nACME: \d+ shares/);
   });
 });
