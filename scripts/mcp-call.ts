@@ -149,7 +149,12 @@ try {
   for (const part of result.content) if (part.type === 'text') console.log(part.text);
   process.exitCode = result.isError ? 1 : 0;
 } catch (error) {
-  console.error(`Failed: ${(error as Error).message}`);
+  const message = (error as Error).message;
+  console.error(
+    /fetch failed|ECONNREFUSED/.test(message)
+      ? `Failed: nothing answers at ${values.url} (${message}). Start the sandbox with \`make up\`.`
+      : `Failed: ${message}`,
+  );
   process.exitCode = 1;
 } finally {
   await client.close().catch(() => {});
