@@ -60,9 +60,9 @@ const redirectUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/
 type Stored = { tokens?: unknown; client?: unknown };
 const stored: Stored = existsSync(STATE_FILE) ? (JSON.parse(readFileSync(STATE_FILE, 'utf8')) as Stored) : {};
 const save = () => {
-  mkdirSync(STATE_DIR, { recursive: true });
-  writeFileSync(STATE_FILE, JSON.stringify(stored));
-  chmodSync(STATE_FILE, 0o600);
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+  writeFileSync(STATE_FILE, JSON.stringify(stored), { mode: 0o600 });
+  chmodSync(STATE_FILE, 0o600); // an existing file keeps its mode on write
 };
 
 /** The SDK's OAuthClientProvider: CIMD client ID, tokens on disk, sign-in by a printed URL. */
@@ -123,6 +123,10 @@ async function withSignIn<T>(action: () => Promise<T>): Promise<T> {
       if (!(error instanceof UnauthorizedError) || !pendingCallback || attempt >= 3) throw error;
       const callback = await pendingCallback;
       pendingCallback = undefined;
+      if (callback.searchParams.get('state') !== state)
+        throw new Error('The sign-in came back with another state: not this request. Run the call again.', {
+          cause: error,
+        });
       if (callback.searchParams.get('error'))
         throw new Error(
           `Sign-in failed: ${callback.searchParams.get('error_description') ?? callback.searchParams.get('error')}`,
@@ -142,7 +146,14 @@ try {
   });
   if (tool === 'place_order')
     console.log('Placing the order. Orders above the approval threshold wait for your approval on your device.');
-  const result = (await withSignIn(() => client.callTool({ name: tool, arguments: args }))) as {
+  // A large order waits for the user's approval: hear the wait (progress), and keep waiting while it lasts.
+  const result = (await withSignIn(() =>
+    client.callTool({ name: tool, arguments: args }, {
+      onprogress: (p: { message?: string }) => console.log(p.message ?? 'still waiting…'),
+      resetTimeoutOnProgress: true,
+      timeout: 60_000,
+    } as never),
+  )) as {
     content: Array<{ type: string; text?: string }>;
     isError?: boolean;
   };

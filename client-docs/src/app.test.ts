@@ -35,6 +35,7 @@ describe('client-docs app', () => {
     );
     assert.equal((await get('refused-shared-secret')).token_endpoint_auth_method, 'client_secret_post');
     assert.deepEqual((await get('refused-foreign-redirect')).redirect_uris, ['https://attacker.example/callback']);
+    assert.ok(!('client_name' in (await get('refused-no-client-name'))));
   });
 
   it('lists the catalogue, with the refusal Keycloak gives for each refused example', async () => {
@@ -43,7 +44,7 @@ describe('client-docs app', () => {
       list.map((entry) => entry.name),
       Object.keys(DOCUMENTS),
     );
-    assert.equal(list.filter((entry) => entry.keycloak_refuses_with).length, 3);
+    assert.equal(list.filter((entry) => entry.keycloak_refuses_with).length, 4);
   });
 
   it('answers an unknown or malformed name with 404 naming the catalogue, and logs each request', async () => {

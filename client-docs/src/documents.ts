@@ -51,6 +51,14 @@ export const DOCUMENTS: Readonly<Record<string, ClientDocument>> = Object.freeze
       token_endpoint_auth_method: 'client_secret_post',
     }),
   },
+  'refused-no-client-name': {
+    purpose: 'it leaves out client_name, which the realm requires (what the consent page would show)',
+    refusedWith: 'it does not include all required properties',
+    build: (clientId) => {
+      const { client_name: _omitted, ...rest } = base('', '/callback');
+      return { client_id: clientId, ...rest };
+    },
+  },
   'refused-foreign-redirect': {
     purpose: 'its redirect URI is on a host the policy does not trust',
     refusedWith: 'Invalid Client ID: domain not allowed',

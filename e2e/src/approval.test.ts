@@ -92,7 +92,8 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
 
   it('alice approves on her device: the order is placed, and the stock API saw the approval scope', async () => {
     const held = await acmeHeld(alice);
-    const call = alice.callTool('place_order', order(8));
+    const progress: string[] = [];
+    const call = alice.callTool('place_order', order(8), { onprogress: (p) => progress.push(p.message ?? '') });
     const request = await arrives('alice', summaryOf(8));
     assert.equal(request.bindingMessage, 'Buy-8-ACME-at-142.35-USD-total-1138.80');
     assert.match(request.scope, /trade:approved/);
@@ -104,15 +105,39 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
     assert.match(result.content[0]?.text ?? '', /approved on alice's device/);
     assert.equal(await acmeHeld(alice), held + 8, 'the order is not in the portfolio');
     const received = (await (await fetch(`${stack().urls.stockApi}/_sandbox/received`)).json()) as {
-      decisions: Array<{ route: string; accepted: boolean; scope: string | null; azp: string | null }>;
+      decisions: Array<{ route: string; accepted: boolean; scope: string | null; azp: string | null; aud: string[] }>;
     };
     // Two POST /orders: first with the user's exchanged token (refused: approval_required), then with the exchange
     // of the CIBA token, the only one carrying trade:approved. Both are exchanged tokens of the MCP server.
     const [refused, approvedCall] = received.decisions.filter((d) => d.route === 'POST /orders').slice(-2);
     assert.doesNotMatch(refused?.scope ?? '', /trade:approved/);
     assert.match(approvedCall?.scope ?? '', /trade:approved/, JSON.stringify(received.decisions.slice(-4)));
-    assert.equal(approvedCall?.azp, stack().urls.mcp, 'the stock API got an exchanged token, not the CIBA token');
+    assert.equal(approvedCall?.azp, stack().urls.mcp);
+    // The CIBA token itself has aud [MCP resource, stock-api]; only its exchange has exactly stock-api.
+    assert.deepEqual(approvedCall?.aud, ['stock-api'], 'the stock API got the CIBA token, not its exchange');
     assert.equal((await deviceRequests('alice')).find((r) => r.id === request.id)?.status, 'approved');
+    // 2026-07-28 with a progressToken: the response became an SSE stream carrying the wait.
+    assert.match(
+      progress[0] ?? '',
+      /Waiting \d+ s for alice to approve "Buy 8 ACME at 142\.35 USD, total 1,138\.80" on their device \(\/users\/alice\)/,
+    );
+  });
+
+  it('a 2025-11-25 client that asks for progress hears the wait too, over the stateless SSE response', async () => {
+    const legacy = await connect('v2 @ 2025-11-25', await userToken('alice', ALL_SCOPES));
+    try {
+      const progress: string[] = [];
+      const call = legacy.callTool('place_order', order(8), { onprogress: (p) => progress.push(p.message ?? '') });
+      await arrives('alice', summaryOf(8));
+      await decideOnDevice(page, 'alice', summaryOf(8), 'Approve', 'legacy');
+      const result = await call;
+      assert.ok(!result.isError, JSON.stringify(result));
+      assert.equal(legacy.protocolVersion(), '2025-11-25');
+      assert.ok(progress.length >= 1, 'no progress notification reached the 2025-11-25 client');
+      assert.match(progress[0] ?? '', /Waiting \d+ s for alice to approve/);
+    } finally {
+      await legacy.close();
+    }
   });
 
   it('alice denies: a tool error that says so, and no order', async () => {

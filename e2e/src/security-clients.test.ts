@@ -176,6 +176,19 @@ describe('security: anonymous dynamic client registration', () => {
     assert.equal(keycloakFormat.status, 404);
   });
 
+  it('refuses the CIBA grant to a registrant: only the MCP server may send approval requests to a device', async () => {
+    for (const token_endpoint_auth_method of ['client_secret_basic', 'none']) {
+      const response = await register({
+        token_endpoint_auth_method,
+        grant_types: ['authorization_code', 'urn:openid:params:grant-type:ciba'],
+      });
+      assert.equal(response.status, 403, token_endpoint_auth_method);
+      assert.match(await response.text(), /CIBA grant .* is reserved for the MCP server's client/);
+    }
+    // The same registration without the CIBA grant is accepted (the refusal is about CIBA, not the rest).
+    assert.equal((await register({ grant_types: ['authorization_code'] })).status, 201);
+  });
+
   it('refuses scopes outside the Allowed Client Scopes policy', async () => {
     for (const scope of ['mcp:tools stock-api-audience', 'stock-api-audience']) {
       const response = await register({ scope });

@@ -126,7 +126,7 @@ export function createAccounts(options: AccountsOptions = {}): Accounts {
       // An order the account cannot cover is refused before anyone is asked to approve it.
       checkCovered(accountFor(sub), quote.symbol, request.side, request.quantity, price);
       if (total > approvalThresholdUsd && !approved) {
-        const summary = `${request.side === 'buy' ? 'Buy' : 'Sell'} ${request.quantity} ${quote.symbol} at ${price.toFixed(2)} USD, total ${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+        const summary = `${request.side === 'buy' ? 'Buy' : 'Sell'} ${request.quantity} ${quote.symbol} at ${Number.isInteger(price * 100) ? price.toFixed(2) : String(price)} USD, total ${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
         throw new ApiError(
           'approval_required',
           `${summary} is above ${approvalThresholdUsd} USD: it needs the user's approval on their device (a token with scope trade:approved, obtained by CIBA).`,

@@ -121,12 +121,18 @@ describe('verifyExchangedToken', () => {
     assert.equal(claims.jti, 'jti-0001');
   });
 
-  it('accepts an array aud that includes stock-api', async () => {
-    const claims = await verifyExchangedToken(
-      await signer.sign(exchangedClaims({ aud: ['stock-api', 'other'] })),
-      options,
+  it('accepts aud as a one-element array, and refuses a token for several audiences as not exchanged', async () => {
+    const claims = await verifyExchangedToken(await signer.sign(exchangedClaims({ aud: ['stock-api'] })), options);
+    assert.deepEqual(claims.aud, ['stock-api']);
+    // The shape of the MCP server's own CIBA token: azp right, but aud = [MCP resource, stock-api].
+    await assert.rejects(
+      verifyExchangedToken(
+        await signer.sign(exchangedClaims({ aud: ['http://localhost:3000/mcp', 'stock-api'] })),
+        options,
+      ),
+      (err: unknown) =>
+        err instanceof ApiError && err.code === 'not_exchanged' && /several audiences/.test(err.message),
     );
-    assert.deepEqual(claims.aud, ['stock-api', 'other']);
   });
 
   it('tolerates 5 seconds of clock skew', async () => {

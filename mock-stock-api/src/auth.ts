@@ -69,7 +69,8 @@ export function extractBearerToken(request: Request): string {
 
 /**
  * Verifies that `token` is an access token Keycloak minted by token exchange (RFC 8693) for this API:
- * signature and `iss`/`exp`, then `typ` = Bearer, `aud` ∋ audience, `azp` = exchange client, `sub` present.
+ * signature and `iss`/`exp`, then `typ` = Bearer, `aud` ∋ audience, `azp` = exchange client, `aud` = exactly the
+ * audience, `sub` present.
  * Throws ApiError with a specific code and message.
  */
 export async function verifyExchangedToken(
@@ -114,6 +115,14 @@ export async function verifyExchangedToken(
     throw new ApiError(
       'not_exchanged',
       `Token was not obtained by the MCP server: azp is ${show(azp)}, must be "${exchangeClientId}". ${exchangeRule}`,
+    );
+  }
+  // An exchange for this audience yields exactly this audience. A token the MCP server got for itself (its CIBA
+  // approval token: aud = [the MCP resource, stock-api]) is not an exchanged one, even with the right azp.
+  if (aud.length !== 1) {
+    throw new ApiError(
+      'not_exchanged',
+      `Token has several audiences (${aud.slice(0, 5).map(show).join(', ')}); an exchanged token has exactly "${audience}". ${exchangeRule}`,
     );
   }
   if (typeof payload.sub !== 'string' || payload.sub === '') {

@@ -78,8 +78,11 @@ const EnvSchema = z.object({
   /** Hostnames allowed in Host (DNS-rebinding protection). The resource URL's host is always added. */
   ALLOWED_HOSTS: list.default(['localhost', '127.0.0.1', '[::1]']),
   HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 5000),
-  /** How long place_order waits for the user's approval of a large order (CIBA) before giving up. */
-  APPROVAL_TIMEOUT_S: positiveInt('APPROVAL_TIMEOUT_S', 120),
+  /**
+   * How long place_order waits for the user's approval of a large order (CIBA) before giving up: below the 60 s after
+   * which SDK clients stop waiting for a response (unless they reset their timeout on progress).
+   */
+  APPROVAL_TIMEOUT_S: positiveInt('APPROVAL_TIMEOUT_S', 50),
   MAX_BODY_BYTES: positiveInt('MAX_BODY_BYTES', 1_000_000),
   MAX_TOKEN_BYTES: positiveInt('MAX_TOKEN_BYTES', 8192),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

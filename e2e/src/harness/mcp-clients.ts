@@ -24,7 +24,12 @@ export interface ToolCallResult {
 export interface ConnectedClient {
   line: ClientLine;
   listTools(): Promise<Array<{ name: string; _meta?: Record<string, unknown> }>>;
-  callTool(name: string, args?: Record<string, unknown>): Promise<ToolCallResult>;
+  /** `onprogress` (SDK v2 lines): sends a progressToken and receives the server's progress notifications. */
+  callTool(
+    name: string,
+    args?: Record<string, unknown>,
+    options?: { onprogress?: (progress: { progress: number; message?: string }) => void },
+  ): Promise<ToolCallResult>;
   protocolVersion(): string | undefined;
   close(): Promise<void>;
 }
@@ -62,7 +67,8 @@ export async function connect(line: ClientLine, token: string): Promise<Connecte
   return {
     line,
     listTools: async () => (await client.listTools()).tools,
-    callTool: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as ToolCallResult,
+    callTool: async (name, args = {}, callOptions) =>
+      (await client.callTool({ name, arguments: args }, callOptions as never)) as ToolCallResult,
     protocolVersion: () => lastVersion,
     close: () => client.close(),
   };

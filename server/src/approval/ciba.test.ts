@@ -12,7 +12,15 @@ describe('bindingMessage', () => {
     const message = bindingMessage('Buy 40 ACME at 142.35 USD, total 5,694.00');
     assert.equal(message, 'Buy-40-ACME-at-142.35-USD-total-5694.00');
     assert.match(message, /^[a-zA-Z0-9-._+/!?#]{1,50}$/);
-    assert.match(bindingMessage(`Sell 10000 ${'X'.repeat(10)} at 99999.99 USD, total 999,999,900.00`), /^.{1,50}$/);
+    // Too long with the price: without it; too long even so: nothing (never a cut-off total).
+    assert.equal(
+      bindingMessage('Sell 200 INITECH at 123456789 USD, total 24,691,357,800.00'),
+      'Sell-200-INITECH-total-24691357800.00',
+    );
+    assert.equal(
+      bindingMessage(`Sell 10000 ${'X'.repeat(10)} at 99999.99 USD, total 999,999,900,000,000,000,000,000.00`),
+      undefined,
+    );
   });
 });
 

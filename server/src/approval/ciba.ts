@@ -33,24 +33,35 @@ export interface Approval {
 }
 
 export interface Approver {
-  approve(request: { principal: Principal; summary: string; signal?: AbortSignal }): Promise<Approval>;
+  approve(request: {
+    principal: Principal;
+    summary: string;
+    signal?: AbortSignal;
+    /** Called when the request reached Keycloak and then every 2 s while the user has not decided. */
+    onWaiting?: (seconds: number) => unknown;
+  }): Promise<Approval>;
 }
 
 /**
  * Keycloak's binding_message allows only `[a-zA-Z0-9-._+/!?#]`, at most 50 characters: words are joined with "-"
  * and thousands separators dropped ("Buy 40 ACME at 142.35 USD, total 5,694.00" → "Buy-40-ACME-at-142.35-USD-total-5694.00").
+ * Too long even so: the price is left out; still too long, undefined (the user must never approve a cut-off message).
  */
-export function bindingMessage(summary: string): string {
-  return summary
-    .replace(/(\d),(\d)/g, '$1$2')
-    .replace(/[^a-zA-Z0-9._+/!?#]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 50);
+export function bindingMessage(summary: string): string | undefined {
+  const fit = (text: string) =>
+    text
+      .replace(/(\d),(\d)/g, '$1$2')
+      .replace(/[^a-zA-Z0-9._+/!?#]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+  const full = fit(summary);
+  if (full.length <= 50) return full;
+  const short = fit(summary.replace(/ at [\d.,]+ USD,/, ''));
+  return short.length <= 50 ? short : undefined;
 }
 
 export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: number; logger: Logger }): Approver {
   return {
-    async approve({ principal, summary, signal }) {
+    async approve({ principal, summary, signal, onWaiting }) {
       const who = principal.username;
       if (!who)
         throw new ApprovalError(
@@ -59,6 +70,11 @@ export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: n
         );
       const config = await options.keycloak.configuration();
       const message = bindingMessage(summary);
+      if (!message)
+        throw new ApprovalError(
+          'approval_failed',
+          `"${summary}" does not fit the 50 characters Keycloak allows for the message shown on the device, so it cannot be approved; place a smaller order. No order was placed.`,
+        );
       const started = performance.now();
       let request: oidc.BackchannelAuthenticationResponse;
       try {
@@ -80,6 +96,15 @@ export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: n
         expiresIn: request.expires_in,
       });
       const timeout = AbortSignal.timeout(options.timeoutMs);
+      const report = () => {
+        try {
+          void Promise.resolve(onWaiting?.(Math.round((performance.now() - started) / 1000))).catch(() => {});
+        } catch {
+          /* a client that went away cannot be told */
+        }
+      };
+      report();
+      const ticker = onWaiting ? setInterval(report, 2000) : undefined;
       try {
         const tokens = await oidc.pollBackchannelAuthenticationGrant(config, request, undefined, {
           signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
@@ -122,6 +147,11 @@ export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: n
             'approval_expired',
             `Nobody approved "${summary}" before Keycloak's approval request expired (${request.expires_in} s). No order was placed; place it again to ask again.`,
           );
+        if (signal?.aborted && !timeout.aborted)
+          throw new ApprovalError(
+            'approval_failed',
+            `The client went away while "${summary}" awaited approval. No order was placed.`,
+          );
         if (timeout.aborted || (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError')
           throw new ApprovalError(
             'approval_timeout',
@@ -132,6 +162,8 @@ export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: n
           `Waiting for the approval failed (${describe(error)}). No order was placed.`,
           { cause: error },
         );
+      } finally {
+        clearInterval(ticker);
       }
     },
   };

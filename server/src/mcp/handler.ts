@@ -58,6 +58,7 @@ export function createMcp(deps: McpDeps) {
     args: unknown,
     auth: { principal: Principal; requestId: string },
     token: string,
+    call: Pick<ToolContext, 'reportProgress' | 'signal'> = {},
   ): Promise<ToolResult> {
     // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
     const missing = missingScopes(auth.principal.scopes, tool.requiredScopes);
@@ -93,6 +94,7 @@ export function createMcp(deps: McpDeps) {
       requestId: auth.requestId,
       now,
       ...(deps.approver ? { approver: deps.approver } : {}),
+      ...call,
     };
     deps.metrics.toolCalls += 1;
     const started = performance.now();
@@ -157,7 +159,21 @@ export function createMcp(deps: McpDeps) {
           const extra = ctx.http?.authInfo?.extra as { principal: Principal; requestId: string } | undefined;
           const token = ctx.http?.authInfo?.token;
           if (!extra || !token) throw new Error('tool called without authentication (bearer middleware missing)');
-          return runTool(tool, args, extra, token);
+          // A client that sent a progressToken hears how a long call (an order awaiting approval) is going.
+          const progressToken = ctx.mcpReq._meta?.progressToken;
+          let progress = 0;
+          const reportProgress =
+            progressToken === undefined
+              ? undefined
+              : (message: string) =>
+                  ctx.mcpReq.notify({
+                    method: 'notifications/progress',
+                    params: { progressToken, progress: (progress += 1), message },
+                  });
+          return runTool(tool, args, extra, token, {
+            signal: ctx.mcpReq.signal,
+            ...(reportProgress ? { reportProgress } : {}),
+          });
         },
       );
     }
@@ -170,7 +186,8 @@ export function createMcp(deps: McpDeps) {
   // at error level only for a 5xx. Any client can send bad requests; they must not fill the error log.
   const reported = new AsyncLocalStorage<Error[]>();
   const modern = createMcpHandler(buildServer, {
-    responseMode: 'json',
+    // JSON unless a tool emits a notification before its result (progress while an order awaits approval): then SSE.
+    responseMode: 'auto',
     legacy: 'reject',
     onerror: (error: Error) => {
       const errors = reported.getStore();
@@ -216,17 +233,42 @@ export function createMcp(deps: McpDeps) {
       );
     }
     const server = buildServer();
+    // JSON, except for a request that asks for progress (params._meta.progressToken): that one streams (SSE).
+    const wantsProgress =
+      (parsedBody as { params?: { _meta?: { progressToken?: unknown } } } | undefined)?.params?._meta?.progressToken !==
+      undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
-      enableJsonResponse: true,
+      enableJsonResponse: !wantsProgress,
     });
     await server.connect(transport);
-    try {
-      return await transport.handleRequest(request, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody });
-    } finally {
+    const closeAll = () => {
       void transport.close();
       void server.close();
+    };
+    let response: Response;
+    try {
+      response = await transport.handleRequest(
+        request,
+        parsedBody === undefined ? { authInfo } : { authInfo, parsedBody },
+      );
+    } catch (error) {
+      closeAll();
+      throw error;
     }
+    // A JSON answer is complete here. An SSE stream is still being written (progress, then the result): close the
+    // per-request server when the stream ends or the client goes away, not before.
+    if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
+      closeAll();
+      return response;
+    }
+    const body = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        flush: closeAll,
+      }),
+    );
+    request.signal.addEventListener('abort', closeAll, { once: true });
+    return new Response(body, { status: response.status, headers: response.headers });
   }
 
   return {

@@ -15,6 +15,10 @@ export interface ToolContext {
   now: () => Date;
   /** Asks the user to approve a large order on their device (CIBA); absent where approvals are not configured. */
   approver?: Approver;
+  /** Sends a progress notification, when the client asked for progress (a progressToken) and the path can stream. */
+  reportProgress?: (message: string) => Promise<void>;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
 }
 
 export interface ToolResult {
@@ -203,7 +207,21 @@ export const TOOLS: readonly ToolDefinition[] = [
         // Above the stock API's threshold: the user approves on their device (CIBA), and only the token that
         // approval yields (scope trade:approved) is exchanged for this order. No approver: the refusal stands.
         if (!(error instanceof DownstreamError) || !error.approval || !ctx.approver) throw error;
-        const approval = await ctx.approver.approve({ principal: ctx.principal, summary: error.approval.summary });
+        const { summary } = error.approval;
+        const who = ctx.principal.username ?? 'the user';
+        const approval = await ctx.approver.approve({
+          principal: ctx.principal,
+          summary,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(ctx.reportProgress
+            ? {
+                onWaiting: (seconds: number) =>
+                  ctx.reportProgress?.(
+                    `Waiting ${seconds} s for ${who} to approve "${summary}" on their device (${ctx.principal.username ? `/users/${ctx.principal.username}` : 'the approval device'}).`,
+                  ),
+              }
+            : {}),
+        });
         ({ data: placed } = await ctx.stock.call<Order>({
           principal: { ...ctx.principal, tokenHash: approval.tokenHash, tokenSha256: approval.tokenSha256 },
           subjectToken: approval.accessToken,

@@ -14,7 +14,10 @@ import org.keycloak.services.clientregistration.ClientRegistrationProvider;
 import org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy;
 import org.keycloak.services.clientregistration.policy.ClientRegistrationPolicyException;
 
-/** See {@link McpScopesRegistrationPolicyFactory}. Only afterRegister/afterUpdate act; the other hooks allow. */
+/**
+ * See {@link McpScopesRegistrationPolicyFactory}. afterRegister/afterUpdate add the scopes; beforeRegister/beforeUpdate
+ * refuse a client that asks for the CIBA grant; the other hooks allow.
+ */
 public class McpScopesRegistrationPolicy implements ClientRegistrationPolicy {
 
     private static final Logger LOG = Logger.getLogger(McpScopesRegistrationPolicy.class);
@@ -25,8 +28,25 @@ public class McpScopesRegistrationPolicy implements ClientRegistrationPolicy {
         this.model = model;
     }
 
+    /** The client attribute Keycloak's DescriptionConverter sets for grant_types [urn:openid:params:grant-type:ciba]. */
+    static final String CIBA_GRANT = "oidc.ciba.grant.enabled";
+
     @Override
     public void beforeRegister(ClientRegistrationContext context) throws ClientRegistrationPolicyException {
+        refuseCiba(context);
+    }
+
+    /**
+     * CIBA sends an approval request to any user's device (login_hint) and, on a click, gives the requester that user's
+     * token without a login or consent page. Only the MCP server's client may ask (large orders); a registrant could
+     * otherwise phish approvals with a binding message of its choosing.
+     */
+    private static void refuseCiba(ClientRegistrationContext context) throws ClientRegistrationPolicyException {
+        var attributes = context.getClient().getAttributes();
+        if (attributes != null && "true".equals(attributes.get(CIBA_GRANT))) {
+            throw new ClientRegistrationPolicyException(
+                    "The CIBA grant (urn:openid:params:grant-type:ciba) is reserved for the MCP server's client");
+        }
     }
 
     @Override
@@ -37,6 +57,7 @@ public class McpScopesRegistrationPolicy implements ClientRegistrationPolicy {
     @Override
     public void beforeUpdate(ClientRegistrationContext context, ClientModel client)
             throws ClientRegistrationPolicyException {
+        refuseCiba(context);
     }
 
     @Override

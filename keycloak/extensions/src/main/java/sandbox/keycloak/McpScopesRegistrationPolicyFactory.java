@@ -18,6 +18,9 @@ import org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy;
  * reading needs, so without this policy a later step-up to `trade:write` could never be granted to such a client.
  * Being optional, a listed scope is still only in a token when the client asks for it, the user consents, and the
  * user holds the role the scope requires.
+ *
+ * It also refuses a registration (or update) that asks for the CIBA grant: Keycloak's client policies cannot refuse a
+ * grant type at registration, and CIBA in the wrong hands lets a registrant ask any user's device for a token.
  */
 public class McpScopesRegistrationPolicyFactory extends AbstractClientRegistrationPolicyFactory {
 
