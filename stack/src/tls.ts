@@ -2,6 +2,7 @@
 // checkout in .run/tls/. Keycloak trusts the CA (--truststore-paths) to fetch Client ID Metadata Documents over HTTPS
 // with no network; nothing else is trusted by it. docker-compose.yml mounts the same directory.
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { hostname } from 'node:os';
@@ -41,12 +42,24 @@ function openssl(args: string[], cwd: string): void {
     );
 }
 
-/** The CA and client-docs' certificate, made if absent or not for CLIENT_DOCS_HOST. Idempotent and cheap. */
+/** Whether the certificate is still valid 30 days from now (else it is made again, with a new CA). */
+function validForAMonth(file: string): boolean {
+  try {
+    return Date.parse(new X509Certificate(readFileSync(file)).validTo) > Date.now() + 30 * 86_400_000;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The CA and client-docs' certificate, made if absent, not for CLIENT_DOCS_HOST, or expiring within 30 days (restart
+ * the whole stack then: Keycloak reads the CA at start). Idempotent and cheap.
+ */
 export function ensureSandboxTls(dir: string = TLS_DIR): SandboxTls {
   const tls = files(dir);
   const marker = join(dir, 'host');
   if (existsSync(tls.cert) && existsSync(tls.key) && existsSync(tls.caCert) && existsSync(marker))
-    if (readFileSync(marker, 'utf8') === CLIENT_DOCS_HOST) return tls;
+    if (readFileSync(marker, 'utf8') === CLIENT_DOCS_HOST && validForAMonth(tls.cert)) return tls;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
