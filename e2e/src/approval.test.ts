@@ -13,6 +13,7 @@ import { E2E_APPROVAL } from '@sandbox/stack';
 import { documentUrl } from '@sandbox/client-docs';
 import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
 import { runNodeCli } from './harness/cli.ts';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { userToken } from './harness/keycloak.ts';
 import { connect, type ConnectedClient, type ToolCallResult } from './harness/mcp-clients.ts';
 import { stack } from './harness/stack.ts';
@@ -180,6 +181,42 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
     assert.ok(!approved.isError, JSON.stringify(approved));
     assert.equal((approved.structuredContent?.order as { quantity: number }).quantity, 12);
     assert.equal(await acmeHeld(alice), held + 12);
+  });
+
+  it('a 2026-07-28 client that takes URL elicitation is sent to the device page, and the call completes on its retry', async () => {
+    const held = await acmeHeld(alice);
+    const client = new Client({ name: 'e2e-elicitation', version: '1.0.0' }, {
+      versionNegotiation: { mode: { pin: '2026-07-28' } },
+      capabilities: { elicitation: { url: {} } },
+    } as never);
+    const asked: Array<{ mode?: string; url?: string; message?: string }> = [];
+    // What a desktop client does with a URL elicitation: show it, let the user open it. Here alice opens it in
+    // Chromium and approves there; then the client answers "accept" and the SDK retries the call.
+    const onElicit = async (request: { params: { mode?: string; url?: string; message?: string } }) => {
+      asked.push(request.params);
+      await page.goto(request.params.url ?? 'about:blank');
+      await decideOnDevice(page, 'alice', summaryOf(9), 'Approve', 'elicitation');
+      return { action: 'accept' };
+    };
+    client.setRequestHandler('elicitation/create', onElicit as never);
+    const token = await userToken('alice', ALL_SCOPES);
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(stack().urls.mcp), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    try {
+      const result = (await client.callTool({ name: 'place_order', arguments: order(9) })) as ToolCallResult;
+      assert.ok(!result.isError, JSON.stringify(result));
+      assert.equal((result.structuredContent?.order as { approvedBy: string }).approvedBy, 'ciba');
+      assert.equal(asked.length, 1);
+      assert.equal(asked[0]?.mode, 'url');
+      assert.equal(asked[0]?.url, `${stack().urls.approvalDevice}/users/alice`);
+      assert.match(asked[0]?.message ?? '', /Approve "Buy 9 ACME at 142\.35 USD, total 1,281\.15" on your device/);
+      assert.equal(await acmeHeld(alice), held + 9);
+    } finally {
+      await client.close();
+    }
   });
 
   it('bob is refused before any approval request: his device never hears of it', async () => {

@@ -1,6 +1,6 @@
 // The request path, in order: well-known metadata → Host/Origin guard → bearer auth → tool scopes → MCP (SDK)
 // → tool → token exchange → stock API.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createApprover } from './approval/ciba.ts';
 import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
@@ -85,7 +85,20 @@ export function createApp(deps: AppDeps) {
     metrics,
   });
   const approver = createApprover({ keycloak, timeoutMs: config.APPROVAL_TIMEOUT_S * 1000, logger });
-  const mcp = createMcp({ stock, logger, metrics, now: deps.now, approver });
+  const mcp = createMcp({
+    stock,
+    logger,
+    metrics,
+    now: deps.now,
+    approver,
+    ...(config.APPROVAL_DEVICE_URL
+      ? {
+          approvalDeviceUrl: config.APPROVAL_DEVICE_URL,
+          // The requestState HMAC key: derived from the client secret, so every instance of this server shares it.
+          requestStateKey: createHash('sha256').update(`mcp-request-state:${config.CLIENT_SECRET}`).digest('hex'),
+        }
+      : {}),
+  });
   const challenge: ChallengeOptions = {
     resourceMetadataUrl: config.resourceMetadataUrl.href,
     defaultScopes: DEFAULT_CHALLENGE_SCOPES,

@@ -83,6 +83,8 @@ const EnvSchema = z.object({
    * which SDK clients stop waiting for a response (unless they reset their timeout on progress).
    */
   APPROVAL_TIMEOUT_S: positiveInt('APPROVAL_TIMEOUT_S', 50),
+  /** The approval device's public URL: 2026-07-28 clients that take URL elicitation are sent to `<it>/users/<name>`. */
+  APPROVAL_DEVICE_URL: httpUrl('APPROVAL_DEVICE_URL').optional(),
   MAX_BODY_BYTES: positiveInt('MAX_BODY_BYTES', 1_000_000),
   MAX_TOKEN_BYTES: positiveInt('MAX_TOKEN_BYTES', 8192),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -159,6 +159,7 @@ function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs' | 'dev
       STOCK_API_AUDIENCE,
       REDIS_URL: urls.redis,
       REDIS_KEY_PREFIX: `mcp:${spec.name}:`,
+      APPROVAL_DEVICE_URL: urls.approvalDevice,
       ...spec.serverEnv,
     },
     docs: {

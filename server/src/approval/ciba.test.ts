@@ -24,6 +24,12 @@ describe('bindingMessage', () => {
   });
 });
 
+/** The two-step half of the Approver, for tests of the one-step path. */
+const unused = {
+  start: () => Promise.reject(new Error('not used here')),
+  wait: () => Promise.reject(new Error('not used here')),
+};
+
 describe('place_order above the approval threshold', () => {
   const principal = {
     sub: 'alice-sub',
@@ -59,6 +65,7 @@ describe('place_order above the approval threshold', () => {
     const result = await run(
       {
         approver: {
+          ...unused,
           approve: async ({ summary }) => {
             asked.push(summary);
             return { accessToken: 'ciba-token', tokenHash: 'ciba-hash', tokenSha256: 'ciba-sha', waitedMs: 2100 };
@@ -83,7 +90,7 @@ describe('place_order above the approval threshold', () => {
       'alice denied "Buy 40 ACME…" on their device. No order was placed.',
     );
     await assert.rejects(
-      run({ approver: { approve: async () => Promise.reject(denied) } }, calls) as Promise<unknown>,
+      run({ approver: { ...unused, approve: async () => Promise.reject(denied) } }, calls) as Promise<unknown>,
       (error: unknown) => error === denied,
     );
     assert.equal(calls.length, 1);
@@ -94,5 +101,72 @@ describe('place_order above the approval threshold', () => {
 
   it("without an approver, the stock API's refusal stands", async () => {
     await assert.rejects(run({}, []) as Promise<unknown>, (error: unknown) => error === approvalNeeded);
+  });
+});
+
+describe('place_order above the threshold, for a client that takes URL elicitation (2026-07-28 round trip)', () => {
+  const principal = { sub: 'alice-sub', username: 'alice', tokenHash: 'h', tokenSha256: 's' } as Principal;
+  const summary = 'Buy 40 ACME at 142.35 USD, total 5,694.00';
+  const pendingApproval = { authReqId: 'req-1', expiresIn: 120, summary, sub: 'alice-sub', startedAt: 0 };
+  const refusal = (s = summary) =>
+    new DownstreamError('approval_required', 'approval required', {
+      status: 403,
+      approval: { summary: s, total: 5694, thresholdUsd: 5000 },
+    });
+  function run(options: { pending?: typeof pendingApproval; answer?: unknown; summary?: string }) {
+    const events: string[] = [];
+    const ctx = {
+      principal,
+      subjectToken: 'user-token',
+      logger: createLogger('silent'),
+      requestId: 'r',
+      now: () => new Date(),
+      stock: {
+        call: async (call: StockCall) => {
+          if (call.subjectToken === 'user-token') throw refusal(options.summary);
+          events.push(`order with ${call.subjectToken}`);
+          return { data: { id: 'ord_1', status: 'filled', symbol: 'ACME', side: 'buy', quantity: 40 } } as never;
+        },
+      },
+      approver: {
+        start: async () => (events.push('start'), pendingApproval),
+        wait: async () => (events.push('wait'), { accessToken: 'ciba', tokenHash: 'c', tokenSha256: 'c', waitedMs: 1 }),
+        approve: async () => Promise.reject(new Error('the one-step path must not run')),
+      },
+      elicitation: {
+        deviceUrl: 'http://localhost:4100/users/alice',
+        pending: () => options.pending,
+        answer: options.answer,
+        mint: async () => 'signed-state',
+      },
+    } as unknown as ToolContext;
+    const result = TOOLS_BY_NAME.get('place_order')?.run({ symbol: 'ACME', side: 'buy', quantity: 40 } as never, ctx);
+    return { result: result as Promise<Record<string, unknown>>, events };
+  }
+
+  it('first round: starts the request and answers input_required with the device URL and signed state', async () => {
+    const { result, events } = run({});
+    const answer = await result;
+    assert.deepEqual(events, ['start']);
+    assert.equal(answer.resultType, 'input_required');
+    assert.equal(answer.requestState, 'signed-state');
+    const request = (answer.inputRequests as Record<string, { params: Record<string, string> }>).approve;
+    assert.equal(request?.params.mode, 'url');
+    assert.equal(request?.params.url, 'http://localhost:4100/users/alice');
+    assert.match(request?.params.message ?? '', /Approve "Buy 40 ACME/);
+  });
+
+  it('retry after "accept": waits for the decision and places the order with the approval token only', async () => {
+    const { result, events } = run({ pending: pendingApproval, answer: { action: 'accept' } });
+    await result;
+    assert.deepEqual(events, ['wait', 'order with ciba']);
+  });
+
+  it('retry after "decline", or for another order than the one sent for approval: no order', async () => {
+    const declined = run({ pending: pendingApproval, answer: { action: 'decline' } });
+    await assert.rejects(declined.result, (e: unknown) => e instanceof ApprovalError && e.code === 'approval_denied');
+    const changed = run({ pending: pendingApproval, answer: { action: 'accept' }, summary: 'Buy 90 ACME …' });
+    await assert.rejects(changed.result, (e: unknown) => e instanceof ApprovalError && /order changed/.test(e.message));
+    assert.deepEqual([...declined.events, ...changed.events], []);
   });
 });

@@ -32,7 +32,27 @@ export interface Approval {
   waitedMs: number;
 }
 
+/** A CIBA request Keycloak accepted, not yet decided: what a later round needs to go on waiting for it. */
+export interface PendingApproval {
+  authReqId: string;
+  expiresIn: number;
+  interval?: number;
+  summary: string;
+  sub: string;
+  startedAt: number;
+}
+
 export interface Approver {
+  /** Sends the approval request to the user's device and returns at once. */
+  start(request: { principal: Principal; summary: string }): Promise<PendingApproval>;
+  /** Waits for the decision on a started request (poll). */
+  wait(request: {
+    principal: Principal;
+    pending: PendingApproval;
+    signal?: AbortSignal;
+    onWaiting?: (seconds: number) => unknown;
+  }): Promise<Approval>;
+  /** start, then wait. */
   approve(request: {
     principal: Principal;
     summary: string;
@@ -60,111 +80,145 @@ export function bindingMessage(summary: string): string | undefined {
 }
 
 export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: number; logger: Logger }): Approver {
-  return {
-    async approve({ principal, summary, signal, onWaiting }) {
-      const who = principal.username;
-      if (!who)
-        throw new ApprovalError(
-          'approval_failed',
-          'The token names no username (preferred_username), so no approval request can reach the user; sign in again.',
-        );
-      const config = await options.keycloak.configuration();
-      const message = bindingMessage(summary);
-      if (!message)
-        throw new ApprovalError(
-          'approval_failed',
-          `"${summary}" does not fit the 50 characters Keycloak allows for the message shown on the device, so it cannot be approved; place a smaller order. No order was placed.`,
-        );
-      const started = performance.now();
-      let request: oidc.BackchannelAuthenticationResponse;
-      try {
-        request = await oidc.initiateBackchannelAuthentication(config, {
-          scope: APPROVAL_SCOPE,
-          login_hint: who,
-          binding_message: message,
-        });
-      } catch (error) {
-        throw new ApprovalError(
-          'approval_failed',
-          `Keycloak refused the approval request (${describe(error)}). Check the realm: CIBA enabled for the MCP server's client, the approval device reachable from Keycloak (keycloak/README.md, "CIBA").`,
-          { cause: error },
-        );
-      }
-      options.logger.log('info', 'approval requested', {
-        sub: principal.sub,
-        bindingMessage: message,
-        expiresIn: request.expires_in,
+  async function start({ principal, summary }: { principal: Principal; summary: string }): Promise<PendingApproval> {
+    const who = principal.username;
+    if (!who)
+      throw new ApprovalError(
+        'approval_failed',
+        'The token names no username (preferred_username), so no approval request can reach the user; sign in again.',
+      );
+    const message = bindingMessage(summary);
+    if (!message)
+      throw new ApprovalError(
+        'approval_failed',
+        `"${summary}" does not fit the 50 characters Keycloak allows for the message shown on the device, so it cannot be approved; place a smaller order. No order was placed.`,
+      );
+    let request: oidc.BackchannelAuthenticationResponse;
+    try {
+      request = await oidc.initiateBackchannelAuthentication(await options.keycloak.configuration(), {
+        scope: APPROVAL_SCOPE,
+        login_hint: who,
+        binding_message: message,
       });
-      const timeout = AbortSignal.timeout(options.timeoutMs);
-      const report = () => {
-        try {
-          void Promise.resolve(onWaiting?.(Math.round((performance.now() - started) / 1000))).catch(() => {});
-        } catch {
-          /* a client that went away cannot be told */
-        }
-      };
-      report();
-      const ticker = onWaiting ? setInterval(report, 2000) : undefined;
+    } catch (error) {
+      throw new ApprovalError(
+        'approval_failed',
+        `Keycloak refused the approval request (${describe(error)}). Check the realm: CIBA enabled for the MCP server's client, the approval device reachable from Keycloak (keycloak/README.md, "CIBA").`,
+        { cause: error },
+      );
+    }
+    options.logger.log('info', 'approval requested', {
+      sub: principal.sub,
+      bindingMessage: message,
+      expiresIn: request.expires_in,
+    });
+    return {
+      authReqId: request.auth_req_id,
+      expiresIn: request.expires_in,
+      ...(request.interval === undefined ? {} : { interval: request.interval }),
+      summary,
+      sub: principal.sub,
+      startedAt: Date.now(),
+    };
+  }
+
+  async function wait({
+    principal,
+    pending,
+    signal,
+    onWaiting,
+  }: {
+    principal: Principal;
+    pending: PendingApproval;
+    signal?: AbortSignal;
+    onWaiting?: (seconds: number) => unknown;
+  }): Promise<Approval> {
+    const { summary } = pending;
+    const who = principal.username ?? principal.sub;
+    if (pending.sub !== principal.sub)
+      throw new ApprovalError('approval_failed', 'This approval request belongs to another user; no order was placed.');
+    const config = await options.keycloak.configuration();
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const report = () => {
       try {
-        const tokens = await oidc.pollBackchannelAuthenticationGrant(config, request, undefined, {
-          signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
-        });
-        const digest = createHash('sha256').update(tokens.access_token).digest();
-        const claims = tokens.claims() ?? decodePayload(tokens.access_token);
-        if (claims?.sub !== principal.sub)
-          throw new ApprovalError(
-            'approval_failed',
-            'Keycloak returned an approval for another user; no order was placed.',
-          );
-        const waitedMs = Math.round(performance.now() - started);
-        options.logger.log('info', 'approval granted', {
-          sub: principal.sub,
-          waitedMs,
-          tokenHash: digest.toString('hex', 0, 8),
-        });
-        return {
-          accessToken: tokens.access_token,
-          tokenHash: digest.toString('hex', 0, 8),
-          tokenSha256: digest.toString('base64url'),
-          waitedMs,
-        };
-      } catch (error) {
-        if (error instanceof ApprovalError) throw error;
-        const waited = Math.round((performance.now() - started) / 1000);
-        const code = (error as { error?: string }).error;
-        options.logger.log('info', 'approval not granted', {
-          sub: principal.sub,
-          waited,
-          code: code ?? (error as Error).name,
-        });
-        if (code === 'access_denied')
-          throw new ApprovalError(
-            'approval_denied',
-            `${who} denied "${summary}" on their device. No order was placed.`,
-          );
-        if (code === 'expired_token')
-          throw new ApprovalError(
-            'approval_expired',
-            `Nobody approved "${summary}" before Keycloak's approval request expired (${request.expires_in} s). No order was placed; place it again to ask again.`,
-          );
-        if (signal?.aborted && !timeout.aborted)
-          throw new ApprovalError(
-            'approval_failed',
-            `The client went away while "${summary}" awaited approval. No order was placed.`,
-          );
-        if (timeout.aborted || (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError')
-          throw new ApprovalError(
-            'approval_timeout',
-            `No decision on "${summary}" within ${Math.round(options.timeoutMs / 1000)} s, so the server stopped waiting. No order was placed; approve faster or place it again.`,
-          );
+        void Promise.resolve(onWaiting?.(Math.round((Date.now() - pending.startedAt) / 1000))).catch(() => {});
+      } catch {
+        /* a client that went away cannot be told */
+      }
+    };
+    report();
+    const ticker = onWaiting ? setInterval(report, 2000) : undefined;
+    try {
+      const response = {
+        auth_req_id: pending.authReqId,
+        expires_in: pending.expiresIn,
+        ...(pending.interval === undefined ? {} : { interval: pending.interval }),
+      } as oidc.BackchannelAuthenticationResponse;
+      const tokens = await oidc.pollBackchannelAuthenticationGrant(config, response, undefined, {
+        signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+      });
+      const digest = createHash('sha256').update(tokens.access_token).digest();
+      const claims = tokens.claims() ?? decodePayload(tokens.access_token);
+      if (claims?.sub !== principal.sub)
         throw new ApprovalError(
           'approval_failed',
-          `Waiting for the approval failed (${describe(error)}). No order was placed.`,
-          { cause: error },
+          'Keycloak returned an approval for another user; no order was placed.',
         );
-      } finally {
-        clearInterval(ticker);
-      }
+      const waitedMs = Date.now() - pending.startedAt;
+      options.logger.log('info', 'approval granted', {
+        sub: principal.sub,
+        waitedMs,
+        tokenHash: digest.toString('hex', 0, 8),
+      });
+      return {
+        accessToken: tokens.access_token,
+        tokenHash: digest.toString('hex', 0, 8),
+        tokenSha256: digest.toString('base64url'),
+        waitedMs,
+      };
+    } catch (error) {
+      if (error instanceof ApprovalError) throw error;
+      const code = (error as { error?: string }).error;
+      options.logger.log('info', 'approval not granted', {
+        sub: principal.sub,
+        waited: Math.round((Date.now() - pending.startedAt) / 1000),
+        code: code ?? (error as Error).name,
+      });
+      if (code === 'access_denied')
+        throw new ApprovalError('approval_denied', `${who} denied "${summary}" on their device. No order was placed.`);
+      if (code === 'expired_token')
+        throw new ApprovalError(
+          'approval_expired',
+          `Nobody approved "${summary}" before Keycloak's approval request expired (${pending.expiresIn} s). No order was placed; place it again to ask again.`,
+        );
+      if (signal?.aborted && !timeout.aborted)
+        throw new ApprovalError(
+          'approval_failed',
+          `The client went away while "${summary}" awaited approval. No order was placed.`,
+        );
+      if (timeout.aborted || (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError')
+        throw new ApprovalError(
+          'approval_timeout',
+          `No decision on "${summary}" within ${Math.round(options.timeoutMs / 1000)} s, so the server stopped waiting. No order was placed; approve faster or place it again.`,
+        );
+      throw new ApprovalError(
+        'approval_failed',
+        `Waiting for the approval failed (${describe(error)}). No order was placed.`,
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  return {
+    start,
+    wait,
+    async approve({ principal, summary, signal, onWaiting }) {
+      const pending = await start({ principal, summary });
+      return wait({ principal, pending, ...(signal ? { signal } : {}), ...(onWaiting ? { onWaiting } : {}) });
     },
   };
 }

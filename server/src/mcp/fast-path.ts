@@ -64,6 +64,16 @@ export function fastToolCall(headers: Headers, body: unknown): FastToolCall | un
     if (headers.get('mcp-method') !== 'tools/call' || headers.get('mcp-name') !== params.name) return undefined;
     if (!onlyKeys(params, MODERN_PARAMS) || !isObject(params._meta) || !onlyKeys(params._meta, ENVELOPE_KEYS))
       return undefined;
+    // place_order for a client that takes URL elicitation may be answered with an input-required result (a large
+    // order's approval): only the SDK builds those.
+    const capabilities = params._meta['io.modelcontextprotocol/clientCapabilities'];
+    if (
+      tool.name === 'place_order' &&
+      isObject(capabilities) &&
+      isObject(capabilities.elicitation) &&
+      capabilities.elicitation.url !== undefined
+    )
+      return undefined;
     return { era: 'modern', id: body.id, tool, arguments: params.arguments };
   }
   return undefined;

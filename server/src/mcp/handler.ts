@@ -3,13 +3,14 @@
 // answers JSON instead of SSE. No sessions in either era, so there is no session id to steal or bind.
 import {
   createMcpHandler,
+  createRequestStateCodec,
   isLegacyRequest,
   McpServer,
   WebStandardStreamableHTTPServerTransport,
   type AuthInfo,
 } from '@modelcontextprotocol/server';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Approver } from '../approval/ciba.ts';
+import type { Approver, PendingApproval } from '../approval/ciba.ts';
 import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
 import type { Logger } from '../log.ts';
@@ -26,6 +27,13 @@ export interface McpDeps {
   metrics: Metrics;
   now?: () => Date;
   approver?: Approver;
+  /**
+   * Where users decide on approvals (the approval device's public URL). With it, 2026-07-28 clients that take URL
+   * elicitation are pointed there by an input-required result; without it, every approval waits inside the call.
+   */
+  approvalDeviceUrl?: string;
+  /** HMAC key (at least 32 bytes) for the multi-round-trip requestState; needed with approvalDeviceUrl. */
+  requestStateKey?: string;
 }
 export interface RequestAuth {
   principal: Principal;
@@ -51,6 +59,18 @@ export function toAuthInfo(auth: RequestAuth): AuthInfo {
  */
 export function createMcp(deps: McpDeps) {
   const now = deps.now ?? (() => new Date());
+  // requestState round-trips through the client: signed, short-lived, and bound to the user and the method.
+  const stateCodec =
+    deps.approvalDeviceUrl && deps.requestStateKey
+      ? createRequestStateCodec<PendingApproval>({
+          key: deps.requestStateKey,
+          ttlSeconds: 300,
+          bind: (ctx) => {
+            const extra = ctx.http?.authInfo?.extra as { principal?: Principal } | undefined;
+            return `${ctx.mcpReq.method}\0${extra?.principal?.sub ?? ''}`;
+          },
+        })
+      : undefined;
 
   /** One tool call, shared by the SDK path and the fast path so both behave identically. */
   async function runTool(
@@ -58,7 +78,7 @@ export function createMcp(deps: McpDeps) {
     args: unknown,
     auth: { principal: Principal; requestId: string },
     token: string,
-    call: Pick<ToolContext, 'reportProgress' | 'signal'> = {},
+    call: Pick<ToolContext, 'reportProgress' | 'signal' | 'elicitation'> = {},
   ): Promise<ToolResult> {
     // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
     const missing = missingScopes(auth.principal.scopes, tool.requiredScopes);
@@ -144,6 +164,7 @@ export function createMcp(deps: McpDeps) {
   function buildServer(): McpServer {
     const server = new McpServer(SERVER_INFO, {
       instructions: 'Fictional stock market tools. Each tool names the OAuth scope it needs; call whoami to see yours.',
+      ...(stateCodec ? { requestState: { verify: stateCodec.verify } } : {}),
     });
     for (const tool of TOOLS) {
       server.registerTool(
@@ -170,9 +191,24 @@ export function createMcp(deps: McpDeps) {
                     method: 'notifications/progress',
                     params: { progressToken, progress: (progress += 1), message },
                   });
+          // 2026-07-28 clients that take URL elicitation decide large orders by a round trip (see ToolContext).
+          const capabilities = ((ctx.mcpReq.envelope ?? ctx.mcpReq._meta) as Record<string, unknown> | undefined)?.[
+            'io.modelcontextprotocol/clientCapabilities'
+          ] as { elicitation?: { url?: unknown } } | undefined;
+          const username = extra.principal.username;
+          const elicitation =
+            stateCodec && deps.approvalDeviceUrl && username && capabilities?.elicitation?.url !== undefined
+              ? {
+                  deviceUrl: `${deps.approvalDeviceUrl.replace(/\/$/, '')}/users/${encodeURIComponent(username)}`,
+                  pending: () => ctx.mcpReq.requestState<PendingApproval>(),
+                  answer: ctx.mcpReq.inputResponses?.approve,
+                  mint: (pending: PendingApproval) => stateCodec.mint(pending, ctx),
+                }
+              : undefined;
           return runTool(tool, args, extra, token, {
             signal: ctx.mcpReq.signal,
             ...(reportProgress ? { reportProgress } : {}),
+            ...(elicitation ? { elicitation } : {}),
           });
         },
       );

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
-import { ApprovalError, type Approver } from '../approval/ciba.ts';
+import { inputRequired } from '@modelcontextprotocol/server';
+import { ApprovalError, type Approver, type PendingApproval } from '../approval/ciba.ts';
 import { DownstreamError, ExchangeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -19,6 +20,19 @@ export interface ToolContext {
   reportProgress?: (message: string) => Promise<void>;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * 2026-07-28 clients that take URL elicitation: place_order answers with an input-required result pointing the user
+   * at their device page, and picks the approval up on the retry (multi-round trip; state signed and bound to the user).
+   */
+  elicitation?: {
+    /** The user's approval device page. */
+    deviceUrl: string;
+    /** The verified state of the earlier round, if this is a retry. */
+    pending(): PendingApproval | undefined;
+    /** What the client answered to the elicitation (`{ action: 'accept' | 'decline' | 'cancel' }`). */
+    answer: unknown;
+    mint(pending: PendingApproval): Promise<string>;
+  };
 }
 
 export interface ToolResult {
@@ -209,9 +223,7 @@ export const TOOLS: readonly ToolDefinition[] = [
         if (!(error instanceof DownstreamError) || !error.approval || !ctx.approver) throw error;
         const { summary } = error.approval;
         const who = ctx.principal.username ?? 'the user';
-        const approval = await ctx.approver.approve({
-          principal: ctx.principal,
-          summary,
+        const waiting = {
           ...(ctx.signal ? { signal: ctx.signal } : {}),
           ...(ctx.reportProgress
             ? {
@@ -221,7 +233,38 @@ export const TOOLS: readonly ToolDefinition[] = [
                   ),
               }
             : {}),
-        });
+        };
+        const elicitation = ctx.elicitation;
+        const pending = elicitation?.pending();
+        if (elicitation && !pending) {
+          // First round: the request goes to the device, and the client shows the user where to decide.
+          const started = await ctx.approver.start({ principal: ctx.principal, summary });
+          return inputRequired({
+            inputRequests: {
+              approve: inputRequired.elicitUrl({
+                message: `Approve "${summary}" on your device, then come back here.`,
+                url: elicitation.deviceUrl,
+              }),
+            },
+            requestState: await elicitation.mint(started),
+          }) as unknown as ToolResult;
+        }
+        if (pending && pending.summary !== summary)
+          throw new ApprovalError(
+            'approval_failed',
+            `The order changed since it was sent for approval ("${pending.summary}", now "${summary}"). No order was placed; place it again.`,
+          );
+        if (elicitation && pending) {
+          const action = (elicitation.answer as { action?: string } | undefined)?.action;
+          if (action !== 'accept')
+            throw new ApprovalError(
+              'approval_denied',
+              `${who} did not continue ("${action ?? 'no answer'}") when asked to approve "${summary}". No order was placed.`,
+            );
+        }
+        const approval = pending
+          ? await ctx.approver.wait({ principal: ctx.principal, pending, ...waiting })
+          : await ctx.approver.approve({ principal: ctx.principal, summary, ...waiting });
         ({ data: placed } = await ctx.stock.call<Order>({
           principal: { ...ctx.principal, tokenHash: approval.tokenHash, tokenSha256: approval.tokenSha256 },
           subjectToken: approval.accessToken,
