@@ -14,7 +14,7 @@ import { documentUrl } from '@sandbox/client-docs';
 import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
 import { runNodeCli } from './harness/cli.ts';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { userToken } from './harness/keycloak.ts';
+import { adminApi, userToken } from './harness/keycloak.ts';
 import { connect, type ConnectedClient, type ToolCallResult } from './harness/mcp-clients.ts';
 import { stack } from './harness/stack.ts';
 
@@ -167,6 +167,29 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
     await decideOnDevice(page, 'alice', summaryOf(10), 'Approve', 'late');
     assert.equal(await acmeHeld(alice), held);
     assert.notEqual((await deviceRequests('alice')).find((r) => r.id === request.id)?.status, 'pending');
+  });
+
+  it("Keycloak's request expires before anyone decides: a tool error that says so, and no order", async () => {
+    // Shorten the realm's CIBA lifetime (cibaExpiresIn, 120 s) below the server's wait, for this test only.
+    const realm = (await (await adminApi('')).json()) as { attributes: Record<string, string> };
+    const setExpiry = (seconds: string) =>
+      adminApi('', {
+        method: 'PUT',
+        body: JSON.stringify({ attributes: { ...realm.attributes, cibaExpiresIn: seconds } }),
+      });
+    const held = await acmeHeld(alice);
+    try {
+      assert.equal((await setExpiry('3')).status, 204);
+      const result = await alice.callTool('place_order', order(13));
+      assert.equal(errorCode(result), 'approval_expired', JSON.stringify(result));
+      assert.match(
+        result.content[0]?.text ?? '',
+        /Nobody approved "Buy 13 ACME.*" before Keycloak's approval request expired \(3 s\)\. No order was placed/,
+      );
+    } finally {
+      await setExpiry(realm.attributes.cibaExpiresIn ?? '120');
+    }
+    assert.equal(await acmeHeld(alice), held);
   });
 
   it('two concurrent orders by alice each show their own message and are decided separately', async () => {
