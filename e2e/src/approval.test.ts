@@ -3,70 +3,27 @@
 // sends the request to the approval device. In Chromium, the user approves or denies it on the device's page. Only
 // the token that CIBA returns (scope trade:approved) gets the order placed. The e2e stacks lower the threshold and the
 // wait (E2E_APPROVAL), so orders of a few ACME shares need approval and "nobody answers" ends in seconds.
+// The README walkthrough (`make call`) is in approval-walkthrough.test.ts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { E2E_APPROVAL } from '@sandbox/stack';
-import { documentUrl } from '@sandbox/client-docs';
-import { ARTIFACTS, launchBrowser, signIn } from './harness/browser.ts';
-import { runNodeCli } from './harness/cli.ts';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { E2E_APPROVAL } from '@sandbox/stack';
+import {
+  ACME,
+  acmeHeld,
+  ALL_SCOPES,
+  arrives,
+  decideOnDevice,
+  deviceRequests,
+  errorCode,
+  order,
+  summaryOf,
+} from './harness/approval.ts';
+import { launchBrowser } from './harness/browser.ts';
 import { adminApi, userToken } from './harness/keycloak.ts';
 import { connect, type ConnectedClient, type ToolCallResult } from './harness/mcp-clients.ts';
 import { stack } from './harness/stack.ts';
-
-const ACME = 142.35;
-const ALL_SCOPES = 'mcp:tools portfolio:read trade:read trade:write';
-
-interface DeviceRequest {
-  id: string;
-  user: string;
-  bindingMessage: string;
-  summary: string;
-  scope: string;
-  status: string;
-}
-
-/** What the device shows for an order of `quantity` ACME (the binding message, in words). */
-const summaryOf = (quantity: number) =>
-  `Buy ${quantity} ACME at ${ACME.toFixed(2)} USD total ${(quantity * ACME).toFixed(2)}`;
-
-async function deviceRequests(user: string): Promise<DeviceRequest[]> {
-  return (await (await fetch(`${stack().urls.approvalDevice}/requests?user=${user}`)).json()) as DeviceRequest[];
-}
-
-/** Polls the device until a pending request with this summary arrives (Keycloak forwards it within a second). */
-async function arrives(user: string, summary: string): Promise<DeviceRequest> {
-  for (let i = 0; i < 40; i += 1) {
-    const found = (await deviceRequests(user)).find((r) => r.summary === summary && r.status === 'pending');
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`no pending "${summary}" on ${user}'s device: ${JSON.stringify(await deviceRequests(user))}`);
-}
-
-/** The user's device page in Chromium: finds the request by its text and clicks Approve or Deny. */
-async function decideOnDevice(page: Page, user: string, summary: string, decision: 'Approve' | 'Deny', shot: string) {
-  await page.goto(`${stack().urls.approvalDevice}/users/${user}`);
-  const card = page.locator('section.request', { has: page.getByRole('heading', { name: summary, exact: true }) });
-  await card.waitFor({ timeout: 5000 });
-  await page.screenshot({ path: join(ARTIFACTS, `approval-${shot}-before.png`), fullPage: true });
-  await card.getByRole('button', { name: `${decision}: ${summary}` }).click();
-  await page.waitForURL(`${stack().urls.approvalDevice}/users/${user}`);
-  await page.screenshot({ path: join(ARTIFACTS, `approval-${shot}-after.png`), fullPage: true });
-}
-
-const acmeHeld = async (client: ConnectedClient) => {
-  const result = await client.callTool('get_portfolio');
-  const holdings = (result.structuredContent?.portfolio as { holdings: Array<{ symbol: string; quantity: number }> })
-    .holdings;
-  return holdings.find((h) => h.symbol === 'ACME')?.quantity ?? 0;
-};
-const order = (quantity: number) => ({ symbol: 'ACME', side: 'buy', quantity });
-const errorCode = (result: ToolCallResult) => (result.structuredContent as { error?: string } | undefined)?.error;
 
 describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA through the approval device)`, () => {
   let browser: Browser;
@@ -252,77 +209,5 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
       await bob.close();
     }
     assert.deepEqual(await deviceRequests('bob'), []);
-  });
-});
-
-describe('the README walkthrough: `make call` places a large order, the device shows it, a click approves it', () => {
-  const MCP_CALL = join(import.meta.dirname, '..', '..', 'scripts', 'mcp-call.ts');
-  let browser: Browser;
-  let stateDir: string;
-  before(async () => {
-    browser = await launchBrowser();
-    stateDir = mkdtempSync(join(tmpdir(), 'mcp-call-'));
-  });
-  after(async () => {
-    await browser?.close();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-
-  /** scripts/mcp-call.ts as a user runs it: each printed sign-in URL is opened in Chromium, alice signs in. */
-  async function mcpCall(tool: string, args: unknown, onPlacing?: () => Promise<void>) {
-    const context = await browser.newContext();
-    const opened = new Set<string>();
-    let chain: Promise<unknown> = Promise.resolve();
-    let placing: Promise<void> | undefined;
-    try {
-      const run = await runNodeCli(
-        [
-          MCP_CALL,
-          tool,
-          JSON.stringify(args),
-          '--url',
-          stack().urls.mcp,
-          '--client-metadata-url',
-          documentUrl(stack().urls.clientDocs, 'sdk-reference'),
-          '--state-dir',
-          stateDir,
-        ],
-        {
-          timeoutMs: 90_000,
-          onOutput(output) {
-            for (const match of output.matchAll(/Open this URL in your browser:\s+(\S+)/g)) {
-              const url = match[1] as string;
-              if (opened.has(url)) continue;
-              opened.add(url);
-              chain = chain.then(async () => {
-                const page = await context.newPage();
-                await signIn(page, new URL(url), 'alice', page.waitForURL(/\/callback/, { timeout: 30_000 }));
-              });
-            }
-            if (onPlacing && !placing && output.includes('Placing the order')) placing = onPlacing();
-          },
-        },
-      );
-      await chain;
-      await placing;
-      return { ...run, signIns: opened.size };
-    } finally {
-      await context.close();
-    }
-  }
-
-  it('signs in (reading, then the step-up), waits for the approval, and the order shows in the portfolio', async () => {
-    const page = await (await browser.newContext()).newPage();
-    const order = await mcpCall('place_order', { symbol: 'ACME', side: 'buy', quantity: 8 }, async () => {
-      await arrives('alice', summaryOf(8));
-      await decideOnDevice(page, 'alice', summaryOf(8), 'Approve', 'walkthrough');
-    });
-    assert.equal(order.code, 0, order.output);
-    assert.equal(order.signIns, 2, `one sign-in to read, one step-up to trade:\n${order.output}`);
-    assert.match(order.output, /Order ord_\S+: buy 8 ACME — filled \(approved on alice's device after \d+ s\)/);
-    const portfolio = await mcpCall('get_portfolio', {});
-    assert.equal(portfolio.code, 0, portfolio.output);
-    assert.equal(portfolio.signIns, 0, 'the stored token is reused');
-    assert.match(portfolio.output, /Portfolio of alice:\nACME: \d+ shares/);
   });
 });
