@@ -70,10 +70,11 @@ bench-smoke: install
 typecheck: install
 	npx tsc -p tsconfig.json
 
-## lint: formatting check (prettier) and lint rules (eslint), as make test runs them
+## lint: formatting check (prettier), lint rules (eslint), GitHub Actions files (actionlint), as make test runs them
 lint: install
 	npx prettier --check --log-level=warn '**/*.{ts,json}'
 	npx eslint .
+	$(NODE) scripts/lint-workflows.ts
 
 ## format: rewrite TypeScript and JSON files in the project's format (prettier)
 format: install

@@ -114,7 +114,7 @@ function listening(port: number): Promise<boolean> {
 
 /** Formatting (prettier: any file it would change fails) and lint rules (eslint with typescript-eslint). */
 function lint(): void {
-  banner('lint (prettier --check, then eslint; `make format` fixes formatting)');
+  banner('lint (prettier --check, eslint, GitHub Actions files; `make format` fixes formatting)');
   const started = performance.now();
   const bin = (pkg: string, file: string) => join(repoRoot, 'node_modules', pkg, 'bin', file);
   const format = spawnSync(
@@ -126,12 +126,18 @@ function lint(): void {
     },
   );
   const rules = spawnSync(process.execPath, [bin('eslint', 'eslint.js'), '.'], { cwd: repoRoot, stdio: 'inherit' });
-  const ok = format.status === 0 && rules.status === 0;
+  // GitHub Actions files: linted (actionlint, action schema), never run here.
+  const workflows = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'lint-workflows.ts')], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  const ok = format.status === 0 && rules.status === 0 && workflows.status === 0;
   if (ok) totals.passed += 1;
   else totals.failed += 1;
   const what = [
     format.status === 0 ? '' : 'formatting (run `make format`)',
     rules.status === 0 ? '' : 'lint rules (see above)',
+    workflows.status === 0 ? '' : 'GitHub Actions files (see above)',
   ];
   stages.push({
     name: 'lint',
@@ -314,6 +320,8 @@ if (!only || only === 'unit') {
     'server/src/**/*.test.ts',
     'client-docs/src/**/*.test.ts',
     'approval-device/src/**/*.test.ts',
+    'workshop/src/**/*.test.ts',
+    'checks/src/**/*.test.ts',
   ]);
 }
 if (!only || only === 'e2e' || only === 'native') await e2eNative();
