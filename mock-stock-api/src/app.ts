@@ -13,6 +13,8 @@ import { requireExchangedToken, requireScope } from './middleware.ts';
 import type { AuthEnv } from './middleware.ts';
 import { parseOrderRequest } from './orders.ts';
 import { createDecisionLog } from './received.ts';
+import { createFingerprintLog } from './fingerprints.ts';
+import type { FingerprintLog } from './fingerprints.ts';
 import type { DecisionLog } from './received.ts';
 
 export type CreateAppOptions = {
@@ -26,6 +28,7 @@ export type CreateAppOptions = {
   now?: () => Date;
   accounts?: Accounts;
   decisions?: DecisionLog;
+  fingerprints?: FingerprintLog;
 };
 
 const MAX_QUERY_LENGTH = 64;
@@ -41,14 +44,21 @@ export function createApp(options: CreateAppOptions): Hono<AuthEnv> {
   const now = options.now ?? (() => new Date());
   const accounts = options.accounts ?? createAccounts({ now, approvalThresholdUsd: config.APPROVAL_THRESHOLD_USD });
   const decisions = options.decisions ?? createDecisionLog(200);
+  const fingerprints = options.fingerprints ?? createFingerprintLog(1000, now);
   const app = new Hono<AuthEnv>();
 
   app.use(requestLogger(options.log ?? (() => {})));
+  app.use(fingerprints.middleware);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/_sandbox/received', (c) => {
     const list = decisions.list();
     return c.json({ count: list.length, decisions: list }, 200, { 'cache-control': 'no-store' });
+  });
+  // Read-only: SHA-256 fingerprints of the bearer tokens received (never the tokens), for check-server.
+  app.get('/audit/token-fingerprints', (c) => {
+    const list = fingerprints.list();
+    return c.json({ count: list.length, fingerprints: list }, 200, { 'cache-control': 'no-store' });
   });
 
   const auth = requireExchangedToken({
