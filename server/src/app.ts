@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { createStockApi } from './downstream/stock-api.ts';
 import { AuthError } from './errors.ts';
 import { createMemoryCache, createNoCache, createRedisCache, type TokenCache } from './exchange/cache.ts';
-import { createExchanger } from './exchange/exchanger.ts';
+import { createExchanger, type Exchanger } from './exchange/exchanger.ts';
 import { createKeycloakClient, type KeycloakClient } from './exchange/keycloak.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMcp } from './mcp/handler.ts';
@@ -31,6 +31,8 @@ export interface AppDeps {
   fastPath?: boolean;
   /** Replaces JWT verification (benchmarks measure its cost with one that skips it). Never set by main.ts. */
   tokenVerifier?: (token: string) => Promise<Principal>;
+  /** Replaces token exchange (check-server's deliberately broken test fixture only). Never set by main.ts. */
+  exchanger?: Exchanger;
 }
 
 /** Errors Node raises when the client goes away mid-request (the answer then reaches nobody). */
@@ -68,15 +70,17 @@ export function createApp(deps: AppDeps) {
       : config.cacheMode === 'off'
         ? createNoCache()
         : createMemoryCache());
-  const exchanger = createExchanger({
-    keycloak,
-    cache,
-    metrics,
-    logger,
-    clientId: config.CLIENT_ID,
-    issuer: config.ISSUER_URL,
-    cacheSkewSeconds: config.EXCHANGE_CACHE_SKEW_S,
-  });
+  const exchanger =
+    deps.exchanger ??
+    createExchanger({
+      keycloak,
+      cache,
+      metrics,
+      logger,
+      clientId: config.CLIENT_ID,
+      issuer: config.ISSUER_URL,
+      cacheSkewSeconds: config.EXCHANGE_CACHE_SKEW_S,
+    });
   const stock = createStockApi({
     baseUrl: config.STOCK_API_URL,
     audience: config.STOCK_API_AUDIENCE,
