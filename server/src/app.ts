@@ -14,6 +14,9 @@ import { createStockApi } from './downstream/stock-api.ts';
 import { AuthError } from './errors.ts';
 import { createMemoryCache, createNoCache, createRedisCache, type TokenCache } from './exchange/cache.ts';
 import { createExchanger, type Exchanger } from './exchange/exchanger.ts';
+import { createCallStore } from './explorer/calls.ts';
+import { createCallRecorder } from './explorer/recorder.ts';
+import { explorerRoutes } from './explorer/routes.ts';
 import { createKeycloakClient, type KeycloakClient } from './exchange/keycloak.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMcp } from './mcp/handler.ts';
@@ -88,6 +91,16 @@ export function createApp(deps: AppDeps) {
     exchanger,
     metrics,
   });
+  const explorerStore = config.EXPLORER === 'on' ? createCallStore() : undefined;
+  const recorder = explorerStore
+    ? createCallRecorder({
+        store: explorerStore,
+        tokenEndpoint: async () => (await keycloak.configuration()).serverMetadata().token_endpoint ?? '',
+        clientId: config.CLIENT_ID,
+        clientSecret: config.CLIENT_SECRET,
+        audience: config.STOCK_API_AUDIENCE,
+      })
+    : undefined;
   const approver = createApprover({ keycloak, timeoutMs: config.APPROVAL_TIMEOUT_S * 1000, logger });
   const mcp = createMcp({
     stock,
@@ -95,6 +108,7 @@ export function createApp(deps: AppDeps) {
     metrics,
     now: deps.now,
     approver,
+    ...(recorder ? { recorder } : {}),
     ...(config.APPROVAL_DEVICE_URL
       ? {
           approvalDeviceUrl: config.APPROVAL_DEVICE_URL,
@@ -126,6 +140,19 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/', wellKnownRoutes(config, keycloak, logger));
+
+  if (explorerStore)
+    app.route(
+      '/explorer',
+      explorerRoutes({
+        store: explorerStore,
+        keycloak,
+        logger,
+        clientId: config.EXPLORER_CLIENT_ID,
+        redirectUri: new URL('/explorer/callback', config.resourceUrl).href,
+        secret: config.CLIENT_SECRET,
+      }),
+    );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -281,6 +308,8 @@ export function createApp(deps: AppDeps) {
     metrics,
     cache,
     keycloak,
+    /** The explorer's recorded calls (undefined with EXPLORER=off). */
+    calls: explorerStore,
     async close() {
       await cache.close();
     },

@@ -85,6 +85,12 @@ const EnvSchema = z.object({
   APPROVAL_TIMEOUT_S: positiveInt('APPROVAL_TIMEOUT_S', 50),
   /** The approval device's public URL: 2026-07-28 clients that take URL elicitation are sent to `<it>/users/<name>`. */
   APPROVAL_DEVICE_URL: httpUrl('APPROVAL_DEVICE_URL').optional(),
+  /**
+   * The workshop explorer at /explorer: each user signs in (realm client EXPLORER_CLIENT_ID) and sees their own tool
+   * calls' token exchanges. off: no route, nothing recorded.
+   */
+  EXPLORER: z.enum(['on', 'off'], { error: '"EXPLORER" must be on or off' }).default('on'),
+  EXPLORER_CLIENT_ID: z.string().min(1).default('workshop-explorer'),
   MAX_BODY_BYTES: positiveInt('MAX_BODY_BYTES', 1_000_000),
   MAX_TOKEN_BYTES: positiveInt('MAX_TOKEN_BYTES', 8192),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

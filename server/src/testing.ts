@@ -260,6 +260,7 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
 export interface TestApp {
   app: ReturnType<typeof createApp>['app'];
   metrics: ReturnType<typeof createApp>['metrics'];
+  calls: ReturnType<typeof createApp>['calls'];
   config: Config;
   signer: Signer;
   tokenEndpoint: FakeServer;
@@ -294,6 +295,7 @@ export async function createTestApp(
   return {
     app: created.app,
     metrics: created.metrics,
+    calls: created.calls,
     config,
     signer,
     tokenEndpoint,

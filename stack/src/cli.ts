@@ -31,6 +31,7 @@ function printReady(stack: RunningStack): void {
   Issuer           ${u.issuer}
   MCP server       ${u.mcp}
   PRM metadata     ${u.mcpOrigin}/.well-known/oauth-protected-resource/mcp
+  Explorer         ${u.mcpOrigin}/explorer   (workshop: sign in, then watch your own tool calls' token exchanges)
   Stock API        ${u.stockApi}   (only accepts exchanged tokens)
   Redis            ${u.redis}
   Client docs      ${u.clientDocs}/clients   (CIMD documents; CA: .run/tls/ca.crt)
@@ -42,6 +43,7 @@ ${SANDBOX_USERS.map((user) => `    ${user.username.padEnd(6)} / ${user.password.
   CIMD client IDs (no registration): ${u.clientDocs}/clients/sdk-reference.json, …/inspector.json
 
   Next: make test        or   npx @modelcontextprotocol/inspector   (Streamable HTTP, URL ${u.mcp})
+        make call TOOL=get_portfolio, then watch it at ${u.mcpOrigin}/explorer   (workshop: docs/workshop.md)
         make down        stops exactly what this started`);
 }
 

@@ -291,6 +291,7 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
           KC_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
           KC_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
           MCP_RESOURCE_URL: urls.mcp,
+          MCP_EXPLORER_URL: `${urls.mcpOrigin}/explorer`,
           MCP_SERVER_CLIENT_SECRET: MCP_SERVER_CLIENT.secret,
           MCP_EXCHANGED_TOKEN_LIFESPAN: String(spec.exchangedTokenLifespan ?? 300),
           ...(spec.cibaExpiresIn ? { MCP_CIBA_EXPIRES_IN: String(spec.cibaExpiresIn) } : {}),

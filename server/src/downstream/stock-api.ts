@@ -18,6 +18,8 @@ export interface StockCall {
 export interface StockResponse<T> {
   data: T;
   exchange: ExchangeResult;
+  /** The stock API's HTTP status. */
+  status: number;
 }
 
 export interface StockApi {
@@ -97,7 +99,7 @@ export function createStockApi(options: {
           { status: response.status, ...(approval ? { approval } : {}) },
         );
       }
-      return { data: parsed as T, exchange };
+      return { data: parsed as T, exchange, status: response.status };
     },
   };
 }

@@ -30,6 +30,17 @@ export interface Exchanger {
   exchange(request: ExchangeRequest): Promise<ExchangeResult>;
 }
 
+/** The form parameters of the exchange request (besides grant_type and client authentication), RFC 8693 §2.1. */
+export function exchangeParameters(request: Pick<ExchangeRequest, 'subjectToken' | 'audience' | 'scope'>) {
+  return {
+    subject_token: request.subjectToken,
+    subject_token_type: ACCESS_TOKEN_TYPE,
+    requested_token_type: ACCESS_TOKEN_TYPE,
+    audience: request.audience,
+    scope: request.scope,
+  };
+}
+
 /** Keycloak's refusals, translated into what to check in the realm. */
 export function translateExchangeError(
   error: unknown,
@@ -131,13 +142,7 @@ export function createExchanger(options: ExchangerOptions): Exchanger {
     const started = performance.now();
     try {
       const config = await keycloak.configuration();
-      const response = await oidc.genericGrantRequest(config, TOKEN_EXCHANGE_GRANT, {
-        subject_token: request.subjectToken,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        requested_token_type: ACCESS_TOKEN_TYPE,
-        audience: request.audience,
-        scope: request.scope,
-      });
+      const response = await oidc.genericGrantRequest(config, TOKEN_EXCHANGE_GRANT, exchangeParameters(request));
       metrics.exchanges += 1;
       const granted = response.scope ?? '';
       const missing = request.scope.split(' ').filter((s) => s && !granted.split(' ').includes(s));

@@ -16,6 +16,7 @@ import type { StockApi } from '../downstream/stock-api.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { missingScopes, roleRefusalText, unobtainableScopes } from '../auth/scopes.ts';
+import type { CallRecorder } from '../explorer/recorder.ts';
 import { fastToolCall } from './fast-path.ts';
 import { TOOLS, toolError, type ToolContext, type ToolDefinition, type ToolResult } from './tools.ts';
 
@@ -34,6 +35,8 @@ export interface McpDeps {
   approvalDeviceUrl?: string;
   /** HMAC key (at least 32 bytes) for the multi-round-trip requestState; needed with approvalDeviceUrl. */
   requestStateKey?: string;
+  /** The workshop explorer's recorder: notes each call's exchange and stock API trips for its user. */
+  recorder?: CallRecorder;
 }
 export interface RequestAuth {
   principal: Principal;
@@ -98,7 +101,13 @@ export function createMcp(deps: McpDeps) {
       };
     // What the log line reports about the exchange: cache hit/miss/joined and Keycloak's latency on a miss.
     const trace: { cache?: string; exchangeMs?: number } = {};
-    const stock: StockApi = {
+    const recording = deps.recorder?.begin({
+      tool: tool.name,
+      requestId: auth.requestId,
+      principal: auth.principal,
+      token,
+    });
+    const traced: StockApi = {
       call: async (call) => {
         const response = await deps.stock.call(call);
         trace.cache = response.exchange.cache;
@@ -106,6 +115,7 @@ export function createMcp(deps: McpDeps) {
         return response as never;
       },
     };
+    const stock = recording ? recording.wrap(traced) : traced;
     const toolCtx: ToolContext = {
       principal: auth.principal,
       subjectToken: token,
@@ -120,6 +130,7 @@ export function createMcp(deps: McpDeps) {
     const started = performance.now();
     try {
       const result = await tool.run(args as never, toolCtx);
+      recording?.end(result.isError ? 'error' : 'ok', result.isError ? result.content[0]?.text : undefined);
       deps.logger.log('info', 'tool call', {
         requestId: auth.requestId,
         sub: auth.principal.sub,
@@ -132,6 +143,7 @@ export function createMcp(deps: McpDeps) {
     } catch (error) {
       deps.metrics.toolErrors += 1;
       const result = toolError(error);
+      recording?.end('error', result?.content[0]?.text ?? `Internal error (request id ${auth.requestId}).`);
       deps.logger.log('warn', 'tool error', {
         requestId: auth.requestId,
         sub: auth.principal.sub,

@@ -1,0 +1,98 @@
+// The workshop labs against the real stack: for each lab, the symptom is absent as shipped, appears once the lab
+// changes its realm setting through Keycloak's admin API, is found by `make doctor` under the lab's name, and is gone
+// again after the fix. Then the CLI itself: `make doctor` exits 0 on the clean stack and 1 with the finding while a
+// lab is applied through `make lab`, and `make lab-reset` cleans up.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { repoRoot } from '@sandbox/stack';
+import { checkRealm, connectKeycloak, LABS, PROBE_CLIENT_ID, resetAll } from '@sandbox/workshop';
+import { stack } from './harness/stack.ts';
+
+/** What each symptom looks like, so a probe that fails for another reason does not pass for the lab's symptom. */
+const SYMPTOM: Record<string, RegExp> = {
+  'audience-mapper': /error \(HTTP 401\).*audience/i,
+  'exchange-permission': /get_portfolio with a new token: error.*(exchange|Keycloak)/i,
+  'stock-audience': /error.*audience "stock-api" is not available/i,
+  'upscope-guard': /issued a token with scope "[^"]*trade:write/,
+  'dcr-scopes': /HTTP 201/,
+  'trader-role': /bob .* scope "[^"]*trade:write/,
+  'token-lifespan': /lives 86400 s/,
+  'refresh-reuse': /accepted again/,
+};
+
+describe('workshop labs: each symptom appears with its lab, make doctor names it, and reset removes it', () => {
+  const ctx = () => ({ kc: connectKeycloak(stack().urls.keycloak), mcpUrl: stack().urls.mcp });
+  const doctorIds = async () =>
+    checkRealm(
+      await ctx().kc.admin('/partial-export?exportClients=true&exportGroupsAndRoles=true', { method: 'POST' }),
+      stack().urls.mcp,
+    ).map((f) => f.id);
+
+  before(async () => {
+    await resetAll(ctx());
+    assert.deepEqual(await doctorIds(), [], 'the realm as the stack imported it has no findings');
+  });
+  after(async () => {
+    await resetAll(ctx());
+    const [probe] = await ctx().kc.admin<Array<{ id: string }>>(`/clients?clientId=${PROBE_CLIENT_ID}`);
+    if (probe) await ctx().kc.admin(`/clients/${probe.id}`, { method: 'DELETE' });
+  });
+
+  it('has at least six labs, each with a symptom pattern here', () => {
+    assert.ok(LABS.length >= 6);
+    assert.deepEqual(LABS.map((l) => l.name).sort(), Object.keys(SYMPTOM).sort());
+  });
+
+  for (const lab of LABS)
+    it(`${lab.name}: ${lab.title}`, async () => {
+      const c = ctx();
+      const shipped = await lab.probe(c);
+      assert.equal(shipped.broken, false, `as shipped: ${shipped.observed}`);
+      await lab.break(c);
+      try {
+        const broken = await lab.probe(c);
+        assert.equal(broken.broken, true, `with the lab: ${broken.observed}`);
+        assert.match(broken.observed, SYMPTOM[lab.name]!);
+        assert.ok((await doctorIds()).includes(lab.name), `make doctor finds ${lab.name}`);
+      } finally {
+        await lab.fix(c);
+      }
+      const fixed = await lab.probe(c);
+      assert.equal(fixed.broken, false, `after the fix: ${fixed.observed}`);
+      assert.deepEqual(await doctorIds(), [], 'and the doctor finds nothing again');
+    });
+
+  it('the CLI: make doctor exits 0 on the clean stack, 1 naming the lab after make lab, 0 after make lab-reset', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(repoRoot, 'workshop', 'src', 'cli.ts'),
+          ...args,
+          '--keycloak',
+          stack().urls.keycloak,
+          '--mcp',
+          stack().urls.mcp,
+          '--stock-api',
+          stack().urls.stockApi,
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+    const clean = cli('doctor');
+    assert.equal(clean.status, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /no findings/);
+    const applied = cli('lab', 'trader-role');
+    assert.equal(applied.status, 0, applied.stderr);
+    assert.match(applied.stdout, /What catches it/);
+    const tried = cli('lab-try');
+    assert.match(tried.stdout, /trader-role: bob .*trade:write/);
+    const broken = cli('doctor');
+    assert.equal(broken.status, 1, broken.stdout);
+    assert.match(broken.stdout, /\[trader-role\].*\n\s+fix: /);
+    const reset = cli('lab-reset');
+    assert.equal(reset.status, 0, reset.stderr);
+    assert.equal(cli('doctor').status, 0);
+  });
+});

@@ -1,0 +1,144 @@
+// The workshop explorer's routes under /explorer: sign-in with the sandbox realm (authorization code + PKCE,
+// openid-client), a signed session cookie naming the user, and the page showing only that user's calls.
+import { createHash } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import * as oidc from 'openid-client';
+import type { KeycloakClient } from '../exchange/keycloak.ts';
+import type { Logger } from '../log.ts';
+import type { CallStore } from './calls.ts';
+import { callsFragment, explorerPage, signInPage } from './page.ts';
+
+export interface ExplorerOptions {
+  store: CallStore;
+  keycloak: KeycloakClient;
+  logger: Logger;
+  /** The realm client the explorer signs users in with (public, PKCE). */
+  clientId: string;
+  /** Where Keycloak sends the browser back: `<this server's public origin>/explorer/callback`. */
+  redirectUri: string;
+  /** Signs the cookies; derived from the server's client secret so every instance shares it. */
+  secret: string;
+}
+
+interface Session {
+  sub: string;
+  username: string | undefined;
+  exp: number;
+}
+
+const SESSION = 'explorer_session';
+const LOGIN = 'explorer_login';
+const SESSION_SECONDS = 8 * 3600;
+const cookieOptions = (maxAge: number) => ({ path: '/explorer', httpOnly: true, sameSite: 'Lax', maxAge }) as const;
+
+export function explorerRoutes(options: ExplorerOptions): Hono {
+  const app = new Hono();
+  const secret = createHash('sha256').update(`mcp-explorer:${options.secret}`).digest('hex');
+
+  // A second openid-client Configuration on the same discovery (and the same internal-URL fetch) as the exchanger's.
+  let configuration: Promise<oidc.Configuration> | undefined;
+  const explorerClient = () => {
+    configuration ??= options.keycloak
+      .configuration()
+      .then((server) => {
+        const config = new oidc.Configuration(server.serverMetadata(), options.clientId, undefined, oidc.None());
+        const fetchThrough = server[oidc.customFetch];
+        if (fetchThrough) config[oidc.customFetch] = fetchThrough;
+        if (server.serverMetadata().issuer.startsWith('http:')) oidc.allowInsecureRequests(config);
+        return config;
+      })
+      .catch((error: unknown) => {
+        configuration = undefined;
+        throw error;
+      });
+    return configuration;
+  };
+
+  async function session(c: Context): Promise<Session | undefined> {
+    const value = await getSignedCookie(c, secret, SESSION);
+    if (!value) return undefined;
+    try {
+      const parsed = JSON.parse(value) as Session;
+      return parsed.exp > Date.now() / 1000 ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  app.get('/', async (c) => {
+    const user = await session(c);
+    if (!user) return c.html(signInPage());
+    const calls = options.store.list(user.sub);
+    return c.html(explorerPage(user, calls, `"${options.store.latest(user.sub)}"`));
+  });
+
+  app.get('/calls', async (c) => {
+    const user = await session(c);
+    if (!user) return c.text('Sign in at /explorer first.', 401);
+    const etag = `"${options.store.latest(user.sub)}"`;
+    c.header('cache-control', 'no-store');
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304, { etag });
+    c.header('etag', etag);
+    return c.html(callsFragment(options.store.list(user.sub)));
+  });
+
+  app.get('/login', async (c) => {
+    let config: oidc.Configuration;
+    try {
+      config = await explorerClient();
+    } catch (error) {
+      options.logger.log('warn', 'explorer: Keycloak discovery failed', { message: (error as Error).message });
+      return c.html(
+        signInPage('Keycloak is not reachable, so you cannot sign in yet. Is the stack up (make up)?'),
+        503,
+      );
+    }
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    await setSignedCookie(c, LOGIN, JSON.stringify({ verifier, state }), secret, cookieOptions(600));
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: options.redirectUri,
+      scope: 'openid profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    return c.redirect(url.href, 302);
+  });
+
+  app.get('/callback', async (c) => {
+    const login = await getSignedCookie(c, secret, LOGIN);
+    deleteCookie(c, LOGIN, { path: '/explorer' });
+    if (!login) return c.html(signInPage('That sign-in expired or came from another browser; sign in again.'), 400);
+    const { verifier, state } = JSON.parse(login) as { verifier: string; state: string };
+    const back = new URL(options.redirectUri);
+    back.search = new URL(c.req.url).search;
+    try {
+      const tokens = await oidc.authorizationCodeGrant(await explorerClient(), back, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
+      const claims = tokens.claims();
+      if (!claims) throw new Error('Keycloak returned no ID token');
+      const user: Session = {
+        sub: claims.sub,
+        username: typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined,
+        exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
+      };
+      await setSignedCookie(c, SESSION, JSON.stringify(user), secret, cookieOptions(SESSION_SECONDS));
+      options.logger.log('info', 'explorer sign-in', { sub: user.sub });
+      return c.redirect('/explorer', 302);
+    } catch (error) {
+      options.logger.log('warn', 'explorer sign-in failed', { message: (error as Error).message });
+      return c.html(signInPage(`Sign-in failed: ${(error as Error).message}. Try again.`), 400);
+    }
+  });
+
+  app.post('/logout', (c) => {
+    deleteCookie(c, SESSION, { path: '/explorer' });
+    return c.redirect('/explorer', 303);
+  });
+
+  return app;
+}
