@@ -6,13 +6,16 @@ import { ZodError } from 'zod';
 import { formatReport, writeReport, type Report } from './report.ts';
 import { parseServerCheckArgs, SERVER_USAGE } from './server/options.ts';
 import { runCheckServer, SetupError } from './server/run.ts';
+import { CHECK_CLIENT_USAGE, ClientSetupError, parseCheckClientArgs, runCheckClient } from './client/index.ts';
 
 const USAGE = `Usage: node checks/src/cli.ts <command> [options]
 Commands:
   check-server <mcp-url>   how an MCP server validates the sandbox realm's tokens (make check-server URL=…)
   check-client …           how an MCP client gets through discovery, login and step-up (see docs)
 
-${SERVER_USAGE}`;
+${SERVER_USAGE}
+
+${CHECK_CLIENT_USAGE}`;
 
 interface Command {
   run(argv: readonly string[]): Promise<{ report: Report; out: string; name: string }>;
@@ -26,7 +29,15 @@ const COMMANDS: Record<string, Command> = {
       return { report, out: options.out, name: options.name };
     },
   },
-  // check-client: registered here by its module (checks/src/client/), same shape: parse argv, run, return a report.
+  'check-client': {
+    async run(argv) {
+      const options = parseCheckClientArgs([...argv], process.env);
+      const report = await runCheckClient(options).catch((error: unknown) => {
+        throw error instanceof ClientSetupError ? new SetupError(error.message) : error;
+      });
+      return { report, out: options.outDir, name: options.name };
+    },
+  },
 };
 
 function usageError(error: unknown): string | undefined {
