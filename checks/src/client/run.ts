@@ -130,7 +130,7 @@ export async function runCheckClient(options: CheckClientOptions): Promise<Repor
   const proxy = await startRecordingProxy(startedAt);
   let user: ScriptedUser | undefined;
   let output = '';
-  let exit = 'not started';
+  let exit: string;
   const stdioCalls: Record<string, string> = {};
   try {
     user = await startScriptedUser({
