@@ -7,7 +7,7 @@ NODE_DIR := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 NODE := $(NODE_DIR)/node
 
-.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean call
+.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean call check-server
 
 ## help: list the targets
 help:
@@ -34,6 +34,10 @@ status:
 ## call: one tool call as a real MCP client (SDK v2, CIMD, sign-in URL printed), e.g. make call TOOL=get_portfolio
 call: install
 	$(NODE) scripts/mcp-call.ts $(TOOL) '$(ARGS)'
+
+## check-server: check how an MCP server validates the sandbox realm's tokens, e.g. make check-server URL=http://localhost:3000/mcp ; more options in OPTS='…' (docs/check-server.md)
+check-server: install
+	$(NODE) checks/src/cli.ts check-server '$(or $(URL),http://localhost:3000/mcp)' $(OPTS)
 
 ## images: build the compose images from package registries only (no container registry needed); writes .env
 images: install
