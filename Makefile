@@ -35,7 +35,7 @@ status:
 call: install
 	$(NODE) scripts/mcp-call.ts $(TOOL) '$(ARGS)'
 
-## check-server: check how an MCP server validates the sandbox realm's tokens, e.g. make check-server URL=http://localhost:3000/mcp ; more options in OPTS='…' (docs/check-server.md)
+## check-server: check how an MCP server validates the sandbox realm's tokens, e.g. make check-server URL=http://localhost:3000/mcp OPTS='--leeway-s 30' (docs/check-server.md)
 check-server: install
 	$(NODE) checks/src/cli.ts check-server '$(or $(URL),http://localhost:3000/mcp)' $(OPTS)
 
