@@ -160,7 +160,12 @@ export async function checkRefusals(
       continue;
     }
     const token = await c.token();
-    const probe = await postInitialize(url, token);
+    const probe = await postInitialize(url, token).catch((error: Error) => error);
+    if (probe instanceof Error) {
+      const observed = `the request failed: ${probe.message}`;
+      results.push(toResult({ ...base, outcome: { status: 'fail', observed, fix: 'Answer a bad token with 401.' } }));
+      continue;
+    }
     const verdict = refusalVerdict(probe.status, probe.challenge, probe.status === 401 ? '' : probe.body);
     results.push(toResult({ ...base, outcome: { ...verdict, ...(verdict.status === 'fail' ? { fix: c.fix } : {}) } }));
   }
