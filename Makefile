@@ -7,7 +7,7 @@ NODE_DIR := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 NODE := $(NODE_DIR)/node
 
-.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean call check-server
+.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean call lab lab-try lab-reset doctor check-server check-client
 
 ## help: list the targets
 help:
@@ -38,6 +38,26 @@ call: install
 ## check-server: check how an MCP server validates the sandbox realm's tokens, e.g. make check-server URL=http://localhost:3000/mcp OPTS='--leeway-s 30' (docs/check-server.md)
 check-server: install
 	$(NODE) checks/src/cli.ts check-server '$(or $(URL),http://localhost:3000/mcp)' $(OPTS)
+
+## check-client: check how an MCP client gets through discovery, login and step-up, e.g. make check-client CLIENT='node my-client.js {url}' OPTS=--stdio (docs/check-client.md)
+check-client: install
+	$(NODE) checks/src/cli.ts check-client --mcp-url '$(or $(URL),http://localhost:3000/mcp)' $(OPTS) -- $(CLIENT)
+
+## lab: workshop labs: make lab lists them; make lab NAME=audience-mapper breaks one realm setting (docs/workshop.md)
+lab: install
+	$(NODE) workshop/src/cli.ts lab $(NAME)
+
+## lab-try: show the current lab's symptom (a real MCP client call, token exchange or registration)
+lab-try: install
+	$(NODE) workshop/src/cli.ts lab-try $(NAME)
+
+## lab-reset: put every lab's setting back as keycloak/realm/sandbox-realm.json ships it
+lab-reset: install
+	$(NODE) workshop/src/cli.ts lab-reset
+
+## doctor: check the running stack and its realm (or REALM=<export file or URL>) for known misconfigurations; exit 1 on findings
+doctor: install
+	$(NODE) workshop/src/cli.ts doctor $(if $(REALM),--realm '$(REALM)')
 
 ## images: build the compose images from package registries only (no container registry needed); writes .env
 images: install

@@ -8,14 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { documentUrl } from '@sandbox/client-docs';
 import { arrives, decideOnDevice, summaryOf } from './harness/approval.ts';
-import { launchBrowser, signIn } from './harness/browser.ts';
-import { runNodeCli } from './harness/cli.ts';
-import { stack } from './harness/stack.ts';
+import { launchBrowser } from './harness/browser.ts';
+import { mcpCall } from './harness/mcp-call.ts';
 
 describe('the README walkthrough: `make call` places a large order, the device shows it, a click approves it', () => {
-  const MCP_CALL = join(import.meta.dirname, '..', '..', 'scripts', 'mcp-call.ts');
   let browser: Browser;
   let stateDir: string;
   before(async () => {
@@ -27,59 +24,28 @@ describe('the README walkthrough: `make call` places a large order, the device s
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  /** scripts/mcp-call.ts as a user runs it: each printed sign-in URL is opened in Chromium, alice signs in. */
-  async function mcpCall(tool: string, args: unknown, onPlacing?: () => Promise<void>) {
-    const context = await browser.newContext();
-    const opened = new Set<string>();
-    let chain: Promise<unknown> = Promise.resolve();
+  /** `make call`, with alice signing in where it asks; `onPlacing` runs once the order is being placed. */
+  async function call(tool: string, args: unknown, onPlacing?: () => Promise<void>) {
     let placing: Promise<void> | undefined;
-    try {
-      const run = await runNodeCli(
-        [
-          MCP_CALL,
-          tool,
-          JSON.stringify(args),
-          '--url',
-          stack().urls.mcp,
-          '--client-metadata-url',
-          documentUrl(stack().urls.clientDocs, 'sdk-reference'),
-          '--state-dir',
-          stateDir,
-        ],
-        {
-          timeoutMs: 90_000,
-          onOutput(output) {
-            for (const match of output.matchAll(/Open this URL in your browser:\s+(\S+)/g)) {
-              const url = match[1] as string;
-              if (opened.has(url)) continue;
-              opened.add(url);
-              chain = chain.then(async () => {
-                const page = await context.newPage();
-                await signIn(page, new URL(url), 'alice', page.waitForURL(/\/callback/, { timeout: 30_000 }));
-              });
-            }
-            if (onPlacing && !placing && output.includes('Placing the order')) placing = onPlacing();
-          },
-        },
-      );
-      await chain;
-      await placing;
-      return { ...run, signIns: opened.size };
-    } finally {
-      await context.close();
-    }
+    const run = await mcpCall(browser, stateDir, tool, args, {
+      onOutput(output) {
+        if (onPlacing && !placing && output.includes('Placing the order')) placing = onPlacing();
+      },
+    });
+    await placing;
+    return run;
   }
 
   it('signs in (reading, then the step-up), waits for the approval, and the order shows in the portfolio', async () => {
     const page = await (await browser.newContext()).newPage();
-    const order = await mcpCall('place_order', { symbol: 'ACME', side: 'buy', quantity: 8 }, async () => {
+    const order = await call('place_order', { symbol: 'ACME', side: 'buy', quantity: 8 }, async () => {
       await arrives('alice', summaryOf(8));
       await decideOnDevice(page, 'alice', summaryOf(8), 'Approve', 'walkthrough');
     });
     assert.equal(order.code, 0, order.output);
     assert.equal(order.signIns, 2, `one sign-in to read, one step-up to trade:\n${order.output}`);
     assert.match(order.output, /Order ord_\S+: buy 8 ACME — filled \(approved on alice's device after \d+ s\)/);
-    const portfolio = await mcpCall('get_portfolio', {});
+    const portfolio = await call('get_portfolio', {});
     assert.equal(portfolio.code, 0, portfolio.output);
     assert.equal(portfolio.signIns, 0, 'the stored token is reused');
     assert.match(portfolio.output, /Portfolio of alice:\nACME: \d+ shares/);

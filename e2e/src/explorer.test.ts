@@ -7,32 +7,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { MCP_SERVER_CLIENT, SANDBOX_USERS } from '@sandbox/stack';
+import type { Browser, Page } from 'playwright-core';
+import { MCP_SERVER_CLIENT } from '@sandbox/stack';
 import { ALL_SCOPES } from './harness/approval.ts';
 import { launchBrowser } from './harness/browser.ts';
+import { signInToExplorer, textOf } from './harness/explorer.ts';
 import { decodeClaims, userToken } from './harness/keycloak.ts';
 import { connect, type ConnectedClient } from './harness/mcp-clients.ts';
 import { stack } from './harness/stack.ts';
 
-/** An element's text with whitespace collapsed (the page is indented HTML). */
-const textOf = async (locator: Locator) => ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'explorer');
-
-/** Signs in to the explorer with the keyboard only: Tab to the link, Enter, then Keycloak's login form. */
-async function signInToExplorer(page: Page, user: 'alice' | 'bob'): Promise<void> {
-  await page.goto(`${stack().urls.mcpOrigin}/explorer`);
-  await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-in', 'the first Tab stop is "Sign in"');
-  await page.keyboard.press('Enter');
-  await page.locator('#username').waitFor({ timeout: 20_000 });
-  await page.fill('#username', user);
-  await page.fill('#password', SANDBOX_USERS.find((u) => u.username === user)?.password ?? '');
-  await page.click('#kc-login');
-  await page.waitForURL(/\/explorer$/, { timeout: 20_000 });
-  assert.equal(await textOf(page.locator('#who')), user);
-}
 
 /** WCAG relative-luminance contrast of an element's text against the first opaque background behind it. */
 function contrastOf(page: Page, selector: string): Promise<number> {

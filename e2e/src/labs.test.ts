@@ -18,7 +18,7 @@ const SYMPTOM: Record<string, RegExp> = {
   'upscope-guard': /issued a token with scope "[^"]*trade:write/,
   'dcr-scopes': /HTTP 201/,
   'trader-role': /bob .* scope "[^"]*trade:write/,
-  'token-lifespan': /lives 86400 s/,
+  'token-lifespan': /lives 28800 s/,
   'refresh-reuse': /accepted again/,
 };
 

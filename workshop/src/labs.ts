@@ -202,12 +202,12 @@ export const LABS: readonly Lab[] = [
   },
   {
     name: 'token-lifespan',
-    title: 'Make access tokens live a day',
+    title: 'Make access tokens live a working day (8 h)',
     story:
       'An access token cannot be recalled once issued: its lifetime is how long a leaked one stays useful. The sandbox issues 5-minute tokens and refreshes them.',
-    symptom: 'New access tokens expire in 24 h instead of 5 min.',
+    symptom: 'New access tokens expire in 8 h instead of 5 min.',
     caughtBy: 'Only review: nothing fails, which is why the doctor looks for it (more than 15 minutes is a finding).',
-    break: (ctx) => ctx.kc.admin('', { method: 'PUT', body: { accessTokenLifespan: 86_400 } }),
+    break: (ctx) => ctx.kc.admin('', { method: 'PUT', body: { accessTokenLifespan: 28_800 } }),
     fix: (ctx) => ctx.kc.admin('', { method: 'PUT', body: { accessTokenLifespan: shipped.accessTokenLifespan } }),
     probe: lifespanProbe,
   },
