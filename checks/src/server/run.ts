@@ -5,7 +5,7 @@ import { scopeList } from './challenge.ts';
 import { checkDiscovery } from './discovery.ts';
 import type { ServerCheckOptions } from './options.ts';
 import { checkHost, checkOrigin, checkPassthrough, checkStepUp } from './policy.ts';
-import { createTestRealm } from './realm.ts';
+import { createTestRealm, SetupError } from './realm.ts';
 import { checkRefusals, checkValidToken, startExpiryCheck } from './tokens.ts';
 
 export { SetupError } from './realm.ts';
@@ -23,7 +23,10 @@ export async function runCheckServer(
   const startedAt = new Date().toISOString();
   const results: CheckResult[] = [];
   progress(`check-server ${options.url}: discovery`);
-  const discovery = await checkDiscovery(options.url, options.issuer);
+  const discovery = await checkDiscovery(options.url, options.issuer).catch((error: Error) => {
+    const cause = (error.cause as Error | undefined)?.message ?? error.message;
+    throw new SetupError(`the MCP server at ${options.url} did not answer (${cause}); is it running?`);
+  });
   results.push(...discovery.checks);
 
   // The valid token gets what the challenge asks for (least privilege), never the step-up scope.
