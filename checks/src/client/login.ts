@@ -82,10 +82,10 @@ export async function startScriptedUser(options: LoginOptions): Promise<Scripted
         .first()
         .waitFor({ timeout: STEP_TIMEOUT_MS })
         .then(() => outcome)
-        .catch(() => 'timeout' as const); // a race's losers time out later: never an unhandled rejection
-    const refused = () => appears('#kc-error-message, text=We are sorry', 'error' as const);
+        .catch(() => 'timeout' as const); // a race's losers time out after the winner: never an unhandled rejection
+    const refused = () => appears('#kc-error-message', 'error' as const);
     try {
-      await page.goto(url.href, { waitUntil: 'commit' });
+      await page.goto(url.href); // until 'load': a form filled before the page's scripts ran may be reset
       let step = await Promise.race([
         appears('#username', 'login' as const),
         appears('[name="accept"]', 'consent' as const),
@@ -101,7 +101,7 @@ export async function startScriptedUser(options: LoginOptions): Promise<Scripted
           appears('[name="accept"]', 'consent' as const),
           refused(),
           redirected,
-          appears('#input-error, .kc-feedback-text', 'error' as const),
+          appears('#input-error', 'error' as const),
         ]);
       }
       if (step === 'consent') {
@@ -112,7 +112,11 @@ export async function startScriptedUser(options: LoginOptions): Promise<Scripted
       if (step === 'redirected') record.outcome = 'redirected';
       else if (step === 'timeout')
         record.error = `the login did not reach the redirect URI within ${STEP_TIMEOUT_MS / 1000} s`;
-      else record.error = (await page.locator('body').innerText()).replace(/\s+/g, ' ').trim().slice(0, 300);
+      else
+        record.error = (await page.locator('#kc-error-message, #input-error').first().innerText())
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, 300);
     } catch (error) {
       record.error = `the login did not finish within ${STEP_TIMEOUT_MS / 1000} s: ${(error as Error).message.split('\n')[0]}`;
     } finally {

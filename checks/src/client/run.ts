@@ -154,6 +154,7 @@ export async function runCheckClient(options: CheckClientOptions): Promise<Repor
       NO_PROXY: '',
       no_proxy: '',
       BROWSER: 'none', // print the URL rather than open a desktop browser; check-client's user opens it
+      MCP_URL: options.mcpUrl, // for a client that takes its server from the environment rather than {url}
     };
     exit = options.stdio ? await driveStdio(options, env, onOutput, stdioCalls) : await runSelf(options, env, onOutput);
     await user.idle();
