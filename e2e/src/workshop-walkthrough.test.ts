@@ -93,6 +93,20 @@ describe('docs/workshop.md, step by step', () => {
     assert.equal(clean.code, 0, clean.output);
   });
 
+  it("step 6, with the explorer open: lab-try's calls as alice show Keycloak's refusal of the exchange", async () => {
+    const shown = await explorer.locator('article').count();
+    assert.equal(workshop('lab', 'exchange-permission').code, 0);
+    try {
+      assert.match(workshop('lab-try').output, /get_portfolio with a new token: error/);
+      const call = await callsShown(explorer, shown);
+      assert.match(await textOf(call.locator('h2')), /^get_portfolio failed/);
+      assert.match(await textOf(call), /Keycloak refused the exchange \(\w+\)/);
+      assert.match(await textOf(call.locator('[data-field="decision"]')), /not reached/);
+    } finally {
+      assert.equal(workshop('lab-reset').code, 0);
+    }
+  });
+
   it('step 7: make doctor REALM=<file> checks a realm export', () => {
     // As in the doc: no --mcp, so the file is checked for the default MCP URL its placeholders default to.
     const file = join(repoRoot, 'keycloak', 'realm', 'sandbox-realm.json');
