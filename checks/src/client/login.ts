@@ -130,6 +130,8 @@ export async function startScriptedUser(options: LoginOptions): Promise<Scripted
     scan(output) {
       for (const match of output.matchAll(/https?:\/\/[^\s"'<>]+/g)) {
         const href = match[0];
+        // A URL at the very end of the output may still be arriving in the next chunk: wait for what ends it.
+        if (match.index + href.length === output.length) continue;
         if (!href.startsWith(`${endpoint}?`) || seen.has(href)) continue;
         seen.add(href);
         const n = seen.size;

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { SANDBOX_USERS } from '@sandbox/stack';
 
-export const CHECK_CLIENT_USAGE = `Usage: check-client [options] -- <client command…>   ({url} in the command becomes the MCP URL)
+export const CHECK_CLIENT_USAGE = `Usage: check-client [options] -- <client command…>   ({url} in it, and $MCP_URL, are the MCP URL)
   --mcp-url URL     the sandbox MCP server (default http://localhost:3000/mcp)
   --stdio           the command is a stdio MCP server (a bridge such as mcp-remote): check-client drives it
                     (tools/list, whoami, place_order to exercise step-up); without it the command drives itself

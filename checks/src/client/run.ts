@@ -157,6 +157,7 @@ export async function runCheckClient(options: CheckClientOptions): Promise<Repor
       MCP_URL: options.mcpUrl, // for a client that takes its server from the environment rather than {url}
     };
     exit = options.stdio ? await driveStdio(options, env, onOutput, stdioCalls) : await runSelf(options, env, onOutput);
+    user.scan(`${output}\n`); // a URL the client printed last, with nothing after it
     await user.idle();
   } finally {
     await user?.close().catch(() => {});
