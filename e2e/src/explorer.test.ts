@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { MCP_SERVER_CLIENT } from '@sandbox/stack';
 import { ALL_SCOPES } from './harness/approval.ts';
 import { launchBrowser } from './harness/browser.ts';
-import { signInToExplorer, textOf } from './harness/explorer.ts';
+import { newCallAfter, newestCallId, signInToExplorer, textOf } from './harness/explorer.ts';
 import { decodeClaims, userToken } from './harness/keycloak.ts';
 import { connect, type ConnectedClient } from './harness/mcp-clients.ts';
 import { stack } from './harness/stack.ts';
@@ -65,13 +65,11 @@ describe('workshop explorer: each attendee watches their own token exchanges, li
 
   it("alice's tool call appears without a reload: tokens side by side, the exchange as sent, a miss then a hit", async () => {
     await signInToExplorer(alicePage, 'alice');
-    const before = await alicePage.locator('article').count();
+    const before = await newestCallId(alicePage); // earlier suites' calls as alice are listed too
     const result = await alice.callTool('get_portfolio', {});
     assert.ok(!result.isError, JSON.stringify(result));
-    const call = alicePage.locator('article[data-tool="get_portfolio"]').first();
-    await alicePage.waitForFunction((n) => document.querySelectorAll('article').length > n, before, {
-      timeout: 10_000,
-    });
+    const call = await newCallAfter(alicePage, before);
+    assert.equal(await call.getAttribute('data-tool'), 'get_portfolio');
     assert.match(await textOf(alicePage.locator('#live')), /New call: get_portfolio succeeded at/);
 
     const audRow = call.locator('tbody tr.differs', { hasText: 'stock-api' });
@@ -97,11 +95,9 @@ describe('workshop explorer: each attendee watches their own token exchanges, li
     assert.match(await textOf(call.locator('[data-field="decision"]')), /^200 allowed/);
     await alicePage.screenshot({ path: join(SHOTS, 'alice-first-call.png'), fullPage: true });
 
+    const first = Number(await call.getAttribute('data-call-id'));
     await alice.callTool('get_portfolio', {});
-    await alicePage.waitForFunction((n) => document.querySelectorAll('article').length > n + 1, before, {
-      timeout: 10_000,
-    });
-    const second = alicePage.locator('article[data-tool="get_portfolio"]').first();
+    const second = await newCallAfter(alicePage, first);
     assert.match(await textOf(second.locator('[data-field="cache"]')), /^hit: .*no request to Keycloak/);
     assert.equal(await second.locator('[data-field="exchange-request"]').count(), 0);
     await alicePage.screenshot({ path: join(SHOTS, 'alice-cache-hit.png'), fullPage: true });
@@ -111,6 +107,7 @@ describe('workshop explorer: each attendee watches their own token exchanges, li
     const aliceJti = String(decodeClaims(aliceToken).jti);
     await signInToExplorer(bobPage, 'bob');
     assert.ok(!(await bobPage.content()).includes(aliceJti), "alice's call is not on bob's page");
+    const before = await newestCallId(bobPage);
     const bobToken = await userToken('bob', 'mcp:tools portfolio:read trade:read');
     const bob = await connect('v2 @ 2025-11-25', bobToken);
     try {
@@ -118,7 +115,7 @@ describe('workshop explorer: each attendee watches their own token exchanges, li
     } finally {
       await bob.close();
     }
-    await bobPage.locator('article[data-tool="get_portfolio"]').first().waitFor({ timeout: 10_000 });
+    await newCallAfter(bobPage, before);
     const page = await bobPage.content();
     assert.ok(page.includes(String(decodeClaims(bobToken).jti)), "bob's own call is shown");
     assert.ok(!page.includes(aliceJti), "alice's call still is not");

@@ -3,12 +3,10 @@
 // again after the fix. Then the CLI itself: `make doctor` exits 0 on the clean stack and 1 with the finding while a
 // lab is applied through `make lab`, and `make lab-reset` cleans up.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { repoRoot } from '@sandbox/stack';
 import { checkRealm, connectKeycloak, LABS, PROBE_CLIENT_ID, resetAll } from '@sandbox/workshop';
 import { stack } from './harness/stack.ts';
+import { workshopCli } from './harness/workshop.ts';
 
 /** What each symptom looks like, so a probe that fails for another reason does not pass for the lab's symptom. */
 const SYMPTOM: Record<string, RegExp> = {
@@ -65,34 +63,20 @@ describe('workshop labs: each symptom appears with its lab, make doctor names it
     });
 
   it('the CLI: make doctor exits 0 on the clean stack, 1 naming the lab after make lab, 0 after make lab-reset', () => {
-    const cli = (...args: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          join(repoRoot, 'workshop', 'src', 'cli.ts'),
-          ...args,
-          '--keycloak',
-          stack().urls.keycloak,
-          '--mcp',
-          stack().urls.mcp,
-          '--stock-api',
-          stack().urls.stockApi,
-        ],
-        { encoding: 'utf8', timeout: 60_000 },
-      );
+    const cli = (...args: string[]) => workshopCli(args);
     const clean = cli('doctor');
-    assert.equal(clean.status, 0, clean.stdout + clean.stderr);
-    assert.match(clean.stdout, /no findings/);
+    assert.equal(clean.code, 0, clean.output);
+    assert.match(clean.output, /no findings/);
     const applied = cli('lab', 'trader-role');
-    assert.equal(applied.status, 0, applied.stderr);
-    assert.match(applied.stdout, /What catches it/);
+    assert.equal(applied.code, 0, applied.output);
+    assert.match(applied.output, /What catches it/);
     const tried = cli('lab-try');
-    assert.match(tried.stdout, /trader-role: bob .*trade:write/);
+    assert.match(tried.output, /trader-role: bob .*trade:write/);
     const broken = cli('doctor');
-    assert.equal(broken.status, 1, broken.stdout);
-    assert.match(broken.stdout, /\[trader-role\].*\n\s+fix: /);
+    assert.equal(broken.code, 1, broken.output);
+    assert.match(broken.output, /\[trader-role\].*\n\s+fix: /);
     const reset = cli('lab-reset');
-    assert.equal(reset.status, 0, reset.stderr);
-    assert.equal(cli('doctor').status, 0);
+    assert.equal(reset.code, 0, reset.output);
+    assert.equal(cli('doctor').code, 0);
   });
 });

@@ -3,7 +3,6 @@
 // get_stock_info with a new exchange for trade:read; then one lab with the workshop CLI (`make lab`, `lab-try`,
 // `doctor`, `lab-reset`), and `make doctor REALM=…` on a realm export file.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,30 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { repoRoot } from '@sandbox/stack';
 import { launchBrowser } from './harness/browser.ts';
-import { callsShown, signInToExplorer, textOf } from './harness/explorer.ts';
+import { newestCallId, newCallAfter, signInToExplorer, textOf } from './harness/explorer.ts';
 import { mcpCall } from './harness/mcp-call.ts';
-import { stack } from './harness/stack.ts';
+import { workshopCli } from './harness/workshop.ts';
 
 const DOC = readFileSync(join(repoRoot, 'docs', 'workshop.md'), 'utf8');
 
-/** The workshop CLI as `make lab …` / `make doctor` run it, pointed at this stack. */
-function workshop(...args: string[]) {
-  const run = spawnSync(
-    process.execPath,
-    [
-      join(repoRoot, 'workshop', 'src', 'cli.ts'),
-      ...args,
-      '--keycloak',
-      stack().urls.keycloak,
-      '--mcp',
-      stack().urls.mcp,
-      '--stock-api',
-      stack().urls.stockApi,
-    ],
-    { encoding: 'utf8', timeout: 60_000 },
-  );
-  return { code: run.status, output: run.stdout + run.stderr };
-}
+const workshop = (...args: string[]) => workshopCli(args);
 
 describe('docs/workshop.md, step by step', () => {
   let browser: Browser;
@@ -54,24 +36,27 @@ describe('docs/workshop.md, step by step', () => {
   it('steps 2-5: the explorer shows each `make call` live: a miss, a hit, then a new exchange for another scope', async () => {
     assert.match(DOC, /make call TOOL=get_portfolio/);
     await signInToExplorer(explorer, 'alice');
+    let shown = await newestCallId(explorer); // earlier suites' calls as alice are listed too
     const first = await mcpCall(browser, stateDir, 'get_portfolio', {});
     assert.equal(first.code, 0, first.output);
     assert.equal(first.signIns, 1);
     assert.match(first.output, /Portfolio of alice/);
-    let call = await callsShown(explorer, 0);
+    let call = await newCallAfter(explorer, shown);
     assert.match(await textOf(call.locator('h2')), /^get_portfolio succeeded/);
     assert.match(await textOf(call.locator('[data-field="cache"]')), /^miss/);
     assert.match(await textOf(call.locator('tr.differs', { hasText: 'stock-api' })), /^aud ?differs/);
 
+    shown = await newestCallId(explorer);
     const again = await mcpCall(browser, stateDir, 'get_portfolio', {});
     assert.equal(again.signIns, 0, 'the stored token is reused');
-    call = await callsShown(explorer, 1);
+    call = await newCallAfter(explorer, shown);
     assert.match(await textOf(call.locator('[data-field="cache"]')), /^hit/);
 
     assert.match(DOC, /make call TOOL=get_stock_info ARGS='\{"symbol":"ACME"\}'/);
+    shown = await newestCallId(explorer);
     const quote = await mcpCall(browser, stateDir, 'get_stock_info', { symbol: 'ACME' });
     assert.equal(quote.code, 0, quote.output);
-    call = await callsShown(explorer, 2);
+    call = await newCallAfter(explorer, shown);
     assert.match(await textOf(call.locator('h3')), /GET \/stocks\/ACME — scope trade:read/);
     assert.match(await textOf(call.locator('[data-field="cache"]')), /^miss/);
   });
@@ -94,11 +79,11 @@ describe('docs/workshop.md, step by step', () => {
   });
 
   it("step 6, with the explorer open: lab-try's calls as alice show Keycloak's refusal of the exchange", async () => {
-    const shown = await explorer.locator('article').count();
+    const shown = await newestCallId(explorer);
     assert.equal(workshop('lab', 'exchange-permission').code, 0);
     try {
       assert.match(workshop('lab-try').output, /get_portfolio with a new token: error/);
-      const call = await callsShown(explorer, shown);
+      const call = await newCallAfter(explorer, shown);
       assert.match(await textOf(call.locator('h2')), /^get_portfolio failed/);
       assert.match(await textOf(call), /Keycloak refused the exchange \(\w+\)/);
       assert.match(await textOf(call.locator('[data-field="decision"]')), /not reached/);
@@ -108,12 +93,9 @@ describe('docs/workshop.md, step by step', () => {
   });
 
   it('step 7: make doctor REALM=<file> checks a realm export', () => {
-    // As in the doc: no --mcp, so the file is checked for the default MCP URL its placeholders default to.
+    // As in the doc: no --mcp, so the file is checked for the MCP URL its placeholders default to.
     const file = join(repoRoot, 'keycloak', 'realm', 'sandbox-realm.json');
-    const run = spawnSync(process.execPath, [join(repoRoot, 'workshop', 'src', 'cli.ts'), 'doctor', '--realm', file], {
-      encoding: 'utf8',
-    });
-    const shipped = { code: run.status, output: run.stdout + run.stderr };
+    const shipped = workshopCli(['doctor', '--realm', file], { stackArgs: false });
     assert.equal(shipped.code, 0, shipped.output);
     assert.match(shipped.output, /no findings/);
   });

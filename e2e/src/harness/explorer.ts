@@ -21,8 +21,23 @@ export async function signInToExplorer(page: Page, user: 'alice' | 'bob'): Promi
   assert.equal(await textOf(page.locator('#who')), user);
 }
 
-/** Waits until the explorer shows more than `count` calls (it polls every 2 s; no reload). */
-export async function callsShown(page: Page, count: number): Promise<Locator> {
-  await page.waitForFunction((n) => document.querySelectorAll('article').length > n, count, { timeout: 10_000 });
+/**
+ * The id of the newest call the server holds for the signed-in user (0 if none). Ids only grow, while the list keeps
+ * the last 20 calls, so "a new call arrived" is a larger id, not a longer list.
+ */
+export function newestCallId(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const fragment = await (await fetch('/explorer/calls')).text();
+    return Number(/data-call-id="(\d+)"/.exec(fragment)?.[1] ?? 0);
+  });
+}
+
+/** Waits until the explorer page (it polls every 2 s; no reload) shows a call newer than `id`, and returns it. */
+export async function newCallAfter(page: Page, id: number): Promise<Locator> {
+  await page.waitForFunction(
+    (after) => Number(document.querySelector('article')?.getAttribute('data-call-id') ?? 0) > after,
+    id,
+    { timeout: 10_000 },
+  );
   return page.locator('article').first();
 }
