@@ -55,9 +55,9 @@ lab-try: install
 lab-reset: install
 	$(NODE) workshop/src/cli.ts lab-reset
 
-## doctor: check the running stack and its realm (or REALM=<export file or URL>) for known misconfigurations; exit 1 on findings
+## doctor: check the running stack and its realm (or REALM=<export file or URL> [MCP=<its MCP URL>]) for known misconfigurations; fails on findings
 doctor: install
-	$(NODE) workshop/src/cli.ts doctor $(if $(REALM),--realm '$(REALM)')
+	$(NODE) workshop/src/cli.ts doctor $(if $(REALM),--realm '$(REALM)') $(if $(MCP),--mcp '$(MCP)')
 
 ## images: build the compose images from package registries only (no container registry needed); writes .env
 images: install

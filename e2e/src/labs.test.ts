@@ -10,9 +10,9 @@ import { workshopCli } from './harness/workshop.ts';
 
 /** What each symptom looks like, so a probe that fails for another reason does not pass for the lab's symptom. */
 const SYMPTOM: Record<string, RegExp> = {
-  'audience-mapper': /error \(HTTP 401\).*audience/i,
-  'exchange-permission': /get_portfolio with a new token: error.*(exchange|Keycloak)/i,
-  'stock-audience': /error.*audience "stock-api" is not available/i,
+  'audience-mapper': /refused \(HTTP 401\).*audience/i,
+  'exchange-permission': /tool error \(HTTP 200\).*standard token exchange is not enabled/i,
+  'stock-audience': /tool error.*audience "stock-api" is not available/i,
   'upscope-guard': /issued a token with scope "[^"]*trade:write/,
   'dcr-scopes': /HTTP 201/,
   'trader-role': /bob .* scope "[^"]*trade:write/,
@@ -22,11 +22,14 @@ const SYMPTOM: Record<string, RegExp> = {
 
 describe('workshop labs: each symptom appears with its lab, make doctor names it, and reset removes it', () => {
   const ctx = () => ({ kc: connectKeycloak(stack().urls.keycloak), mcpUrl: stack().urls.mcp });
-  const doctorIds = async () =>
+  /** The doctor's findings on the live realm, leaving out the probe client these tests' own probes create. */
+  const doctorIds = async (withProbe = false) =>
     checkRealm(
       await ctx().kc.admin('/partial-export?exportClients=true&exportGroupsAndRoles=true', { method: 'POST' }),
       stack().urls.mcp,
-    ).map((f) => f.id);
+    )
+      .map((f) => f.id)
+      .filter((id) => withProbe || id !== 'probe-client');
 
   before(async () => {
     await resetAll(ctx());
@@ -62,8 +65,16 @@ describe('workshop labs: each symptom appears with its lab, make doctor names it
       assert.deepEqual(await doctorIds(), [], 'and the doctor finds nothing again');
     });
 
+  it('the probe client the labs create is itself a finding until lab-reset deletes it', async () => {
+    await LABS[0]!.probe(ctx());
+    assert.deepEqual(await doctorIds(true), ['probe-client']);
+    await resetAll(ctx());
+    assert.deepEqual(await doctorIds(true), []);
+  });
+
   it('the CLI: make doctor exits 0 on the clean stack, 1 naming the lab after make lab, 0 after make lab-reset', () => {
     const cli = (...args: string[]) => workshopCli(args);
+    assert.equal(cli('lab-reset').code, 0);
     const clean = cli('doctor');
     assert.equal(clean.code, 0, clean.output);
     assert.match(clean.output, /no findings/);

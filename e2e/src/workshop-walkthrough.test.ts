@@ -73,16 +73,20 @@ describe('docs/workshop.md, step by step', () => {
     assert.equal(doctor.code, 1, doctor.output);
     assert.match(doctor.output, /\[audience-mapper\]/);
     assert.equal(workshop('lab-reset').code, 0);
-    assert.match(workshop('lab-try', 'audience-mapper').output, /as shipped: no symptom/);
     const clean = workshop('doctor');
     assert.equal(clean.code, 0, clean.output);
+    assert.match(workshop('lab').output, /Now broken: none/);
+    assert.match(
+      workshop('lab-try').output,
+      /No lab applied .*\n.*audience-mapper: .*ok.*\n\s+→ as shipped: no symptom/,
+    );
   });
 
   it("step 6, with the explorer open: lab-try's calls as alice show Keycloak's refusal of the exchange", async () => {
     const shown = await newestCallId(explorer);
     assert.equal(workshop('lab', 'exchange-permission').code, 0);
     try {
-      assert.match(workshop('lab-try').output, /get_portfolio with a new token: error/);
+      assert.match(workshop('lab-try').output, /get_portfolio with a new token: tool error/);
       const call = await newCallAfter(explorer, shown);
       assert.match(await textOf(call.locator('h2')), /^get_portfolio failed/);
       assert.match(await textOf(call), /Keycloak refused the exchange \(\w+\)/);

@@ -150,7 +150,6 @@ export function createApp(deps: AppDeps) {
         logger,
         clientId: config.EXPLORER_CLIENT_ID,
         redirectUri: new URL('/explorer/callback', config.resourceUrl).href,
-        secret: config.CLIENT_SECRET,
       }),
     );
 

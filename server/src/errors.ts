@@ -45,6 +45,7 @@ export type ExchangeErrorCode =
   | 'scope_refused'
   | 'subject_token_invalid'
   | 'client_auth_failed'
+  | 'exchange_not_enabled'
   | 'keycloak_unreachable'
   | 'exchange_failed';
 
@@ -85,14 +86,23 @@ export class DownstreamError extends Error {
   readonly code: DownstreamErrorCode;
   readonly status: number | undefined;
   readonly approval: OrderApproval | undefined;
+  /** How the token for this call was obtained (the exchange succeeded; the stock API then refused or failed). */
+  declare readonly exchange: { cache: string; exchangeMs?: number; accessToken: string } | undefined;
   constructor(
     code: DownstreamErrorCode,
     message: string,
-    options: { status?: number; cause?: unknown; approval?: OrderApproval } = {},
+    options: {
+      status?: number;
+      cause?: unknown;
+      approval?: OrderApproval;
+      exchange?: { cache: string; exchangeMs?: number; accessToken: string };
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status;
     this.approval = options.approval;
+    // Not enumerable: it holds the exchanged token, which must never reach a log line or a serialized error.
+    Object.defineProperty(this, 'exchange', { value: options.exchange, enumerable: false });
   }
 }

@@ -33,7 +33,7 @@ function printReady(stack: RunningStack): void {
   PRM metadata     ${u.mcpOrigin}/.well-known/oauth-protected-resource/mcp
   Explorer         ${u.mcpOrigin}/explorer   (workshop: sign in, then watch your own tool calls' token exchanges)
   Stock API        ${u.stockApi}   (only accepts exchanged tokens)
-  Redis            ${u.redis}
+  Redis            ${stack.provider === 'compose' ? 'inside the compose network only (redis:6379; no host port)' : u.redis}
   Client docs      ${u.clientDocs}/clients   (CIMD documents; CA: .run/tls/ca.crt)
   Approval device  ${u.approvalDevice}/users/alice   (alice's second device: approve large orders here)
 

@@ -7,4 +7,5 @@ export { pingRedis } from './redis.ts';
 export { StackError } from './errors.ts';
 export { pins } from './versions.ts';
 export * from './spec.ts';
+export { keycloakAdmin, KeycloakAdminError, type KeycloakAdmin } from './keycloak-admin.ts';
 export { ensureSandboxTls, getFromClientDocs, TLS_DIR } from './tls.ts';

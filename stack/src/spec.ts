@@ -135,3 +135,18 @@ export interface RunningStack {
   notes: string[];
   stop(): Promise<void>;
 }
+
+/**
+ * Chromium flags for the browser suites and check-client's scripted user: they work as root on machines whose network
+ * ends at loopback (no background connections, no sandbox).
+ */
+export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+]);

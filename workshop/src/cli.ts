@@ -5,20 +5,30 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, REALM, repoRoot, urlsFor } from '@sandbox/stack';
 import { checkRealm, type Finding } from './doctor.ts';
 import { checkStack } from './doctor-live.ts';
-import { connectKeycloak, PROBE_CLIENT_ID } from './keycloak.ts';
+import { connectKeycloak } from './keycloak.ts';
 import { findLab, LABS, resetAll } from './labs.ts';
 
 const defaults = urlsFor(DEFAULT_PORTS);
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    keycloak: { type: 'string', default: defaults.keycloak },
-    mcp: { type: 'string', default: defaults.mcp },
-    'stock-api': { type: 'string', default: defaults.stockApi },
-    realm: { type: 'string', default: '' },
-  },
-});
-const [command = 'help', name = ''] = positionals;
+const USAGE = `usage: workshop lab [NAME] | lab-try [NAME] | lab-reset | doctor [--realm FILE_OR_URL]
+  options: --keycloak URL  --mcp URL  --stock-api URL   (defaults: the make up stack)`;
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      keycloak: { type: 'string', default: defaults.keycloak },
+      mcp: { type: 'string', default: defaults.mcp },
+      'stock-api': { type: 'string', default: defaults.stockApi },
+      realm: { type: 'string', default: '' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+} catch (error) {
+  console.error(`${(error as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values, positionals } = parsed;
+const [command = 'help', name = ''] = values.help ? ['help'] : positionals;
 const kc = connectKeycloak(values.keycloak);
 const ctx = { kc, mcpUrl: values.mcp };
 const STATE = join(repoRoot, '.run', 'lab.json');
@@ -45,7 +55,7 @@ async function main(): Promise<number> {
       if (!name) {
         console.log('The labs (make lab NAME=<name>; make lab-try; make lab-reset):\n');
         for (const lab of LABS) console.log(`  ${lab.name.padEnd(20)} ${lab.title}`);
-        if (current()) console.log(`\nNow broken: ${current()}`);
+        console.log(`\nNow broken: ${current() || 'none (everything as shipped)'}`);
         return 0;
       }
       const lab = findLab(name);
@@ -61,6 +71,10 @@ async function main(): Promise<number> {
     }
     case 'lab-try': {
       const lab = findLab(name || current() || LABS[0]!.name);
+      if (!name && !current())
+        console.log(
+          `No lab applied (make lab NAME=<name> first); probing the shipped realm with the ${lab.name} check:`,
+        );
       const seen = await lab.probe(ctx);
       console.log(`${lab.name}: ${seen.observed}`);
       console.log(seen.broken ? `  → the symptom of ${lab.name}: ${lab.symptom}` : '  → as shipped: no symptom.');
@@ -68,8 +82,6 @@ async function main(): Promise<number> {
     }
     case 'lab-reset': {
       await resetAll(ctx);
-      const [probe] = await kc.admin<Array<{ id: string }>>(`/clients?clientId=${PROBE_CLIENT_ID}`);
-      if (probe) await kc.admin(`/clients/${probe.id}`, { method: 'DELETE' });
       rmSync(STATE, { force: true });
       console.log('Every lab setting is back as keycloak/realm/sandbox-realm.json ships it.');
       return 0;
@@ -94,8 +106,7 @@ async function main(): Promise<number> {
       return live.length + realm.length ? 1 : 0;
     }
     default:
-      console.log('usage: workshop lab [NAME] | lab-try [NAME] | lab-reset | doctor [--realm FILE_OR_URL]');
-      console.log('  options: --keycloak URL  --mcp URL  --stock-api URL   (defaults: the make up stack)');
+      console.log(USAGE);
       return command === 'help' ? 0 : 2;
   }
 }

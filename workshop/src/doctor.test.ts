@@ -55,6 +55,7 @@ describe('make doctor on a realm export', () => {
     ['trader-role', (r) => (r.scopeMappings.find((m: Realm) => m.clientScope === 'trade:write').roles = [])],
     ['token-lifespan', (r) => (r.accessTokenLifespan = 86_400)],
     ['refresh-reuse', (r) => (r.revokeRefreshToken = false)],
+    ['probe-client', (r) => r.clients.push({ clientId: 'workshop-probe', directAccessGrantsEnabled: true })],
   ];
   for (const [id, breakIt] of cases)
     it(`finds ${id}, and only it, with a fix`, () => {

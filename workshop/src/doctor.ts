@@ -1,6 +1,7 @@
 // `make doctor`: every misconfiguration the labs and docs/troubleshooting.md know, found in a realm export (a file,
 // a URL, or the running Keycloak's partial export) and in a running stack. Each finding says what is wrong and how to
 // fix it; the id is the lab's name where a lab breaks the same thing.
+import { PROBE_CLIENT_ID } from './keycloak.ts';
 import { MCP_SCOPES, REGISTRATION_POLICY } from './realm-api.ts';
 
 export interface Finding {
@@ -154,6 +155,12 @@ export function checkRealm(input: unknown, resource: string): Finding[] {
       'Add the Consent Required policy for anonymous registration.',
     );
 
+  if (realm.clients?.some((c) => c.clientId === PROBE_CLIENT_ID))
+    add(
+      'probe-client',
+      `The workshop's probe client ${PROBE_CLIENT_ID} is still in the realm: a public client allowed the password grant.`,
+      'make lab-reset deletes it (with every lab setting); or delete the client in the admin console.',
+    );
   if ((realm.accessTokenLifespan ?? 300) > MAX_ACCESS_TOKEN_SECONDS)
     add(
       'token-lifespan',

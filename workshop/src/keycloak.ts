@@ -2,7 +2,7 @@
 // real user tokens for the lab probes, from a probe client the tools create through that API (the shipped realm has
 // no password grant; `make lab-reset` deletes the probe client again).
 import * as oidc from 'openid-client';
-import { ADMIN, REALM, SANDBOX_USERS } from '@sandbox/stack';
+import { ADMIN, keycloakAdmin, REALM, SANDBOX_USERS } from '@sandbox/stack';
 
 export const PROBE_CLIENT_ID = 'workshop-probe';
 
@@ -22,40 +22,18 @@ export class WorkshopError extends Error {
 }
 
 export function connectKeycloak(url: string, credentials = ADMIN): Keycloak {
-  let cached: { token: string; until: number } | undefined;
-  async function adminToken(): Promise<string> {
-    if (cached && Date.now() < cached.until) return cached.token;
-    let response: Response;
-    try {
-      response = await fetch(`${url}/realms/master/protocol/openid-connect/token`, {
-        method: 'POST',
-        body: new URLSearchParams({
-          grant_type: 'password',
-          client_id: 'admin-cli',
-          username: credentials.username,
-          password: credentials.password,
-        }),
-      });
-    } catch (error) {
-      throw new WorkshopError(
-        `Keycloak is not answering at ${url} (${(error as Error).message}). Start the stack with make up, or pass --keycloak.`,
-      );
-    }
-    if (!response.ok)
-      throw new WorkshopError(
-        `Keycloak refused the admin login (${response.status}); the sandbox admin is ${ADMIN.username}/${ADMIN.password}.`,
-      );
-    const body = (await response.json()) as { access_token: string; expires_in: number };
-    cached = { token: body.access_token, until: Date.now() + (body.expires_in - 10) * 1000 };
-    return cached.token;
-  }
+  const session = keycloakAdmin(url, credentials);
 
   async function admin<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-    const response = await fetch(`${url}/admin/realms/${REALM}${path}`, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json' },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
+    let response: Response;
+    try {
+      response = await session.fetch(`/${REALM}${path}`, {
+        method: init.method ?? 'GET',
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    } catch (error) {
+      throw new WorkshopError((error as Error).message);
+    }
     if (!response.ok)
       throw new WorkshopError(
         `Keycloak admin API ${init.method ?? 'GET'} ${path} answered ${response.status}: ${(await response.text()).slice(0, 300)}`,

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@sandbox/stack';
-import type { Keycloak } from './keycloak.ts';
+import { PROBE_CLIENT_ID, type Keycloak } from './keycloak.ts';
 import {
   bobScopeProbe,
   lifespanProbe,
@@ -234,7 +234,9 @@ export function findLab(name: string): Lab {
   return lab;
 }
 
-/** Puts every lab's setting back as shipped; deletes the probe client. */
+/** Puts every lab's setting back as shipped, and deletes the probe client (a password-grant client). */
 export async function resetAll(ctx: LabContext): Promise<void> {
   for (const lab of LABS) await lab.fix(ctx);
+  const [probe] = await ctx.kc.admin<Array<{ id: string }>>(`/clients?clientId=${PROBE_CLIENT_ID}`);
+  if (probe) await ctx.kc.admin(`/clients/${probe.id}`, { method: 'DELETE' });
 }

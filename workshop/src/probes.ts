@@ -4,7 +4,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { MCP_SERVER_CLIENT, STOCK_API_AUDIENCE } from '@sandbox/stack';
-import type { Keycloak } from './keycloak.ts';
+import { WorkshopError, type Keycloak } from './keycloak.ts';
 
 export interface LabContext {
   kc: Keycloak;
@@ -59,7 +59,7 @@ export async function toolProbe(ctx: LabContext, user: 'alice' | 'bob', scope: s
   const result = await callTool(ctx, accessToken, 'get_portfolio');
   return {
     broken: result.isError,
-    observed: `${user} calls get_portfolio with a new token: ${result.isError ? 'error' : 'ok'}${result.status ? ` (HTTP ${result.status})` : ''} — ${result.text.split('\n')[0]}`,
+    observed: `${user} calls get_portfolio with a new token: ${!result.isError ? 'ok' : result.status === 200 ? 'tool error' : 'refused'}${result.status ? ` (HTTP ${result.status})` : ''} — ${result.text.split('\n')[0]}`,
   };
 }
 
@@ -87,33 +87,47 @@ export async function upscopeProbe(ctx: LabContext): Promise<Observation> {
     };
   } catch (error) {
     const e = error as oidc.ResponseBodyError;
+    if (!(error instanceof oidc.ResponseBodyError) || ['invalid_client', 'unauthorized_client'].includes(e.error))
+      throw new WorkshopError(
+        `could not test: the exchange failed for another reason than up-scoping (${e.error ?? e.message}: ${e.error_description ?? ''}); was the stack started with another MCP server client secret?`,
+      );
     return {
       broken: false,
-      observed: `exchanging a trade:read token for trade:write: Keycloak refused (${e.error ?? e.message}: ${e.error_description ?? ''})`,
+      observed: `exchanging a trade:read token for trade:write: Keycloak refused (${e.error}: ${e.error_description ?? ''})`,
     };
   }
 }
 
 /** An anonymous registration asking for the scope that puts the stock API into the user's token audience. */
 export async function registrationProbe(ctx: LabContext): Promise<Observation> {
-  const response = await fetch(`${ctx.kc.issuer}/clients-registrations/openid-connect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: 'workshop probe: asks for stock-api-audience',
-      redirect_uris: ['http://127.0.0.1:9/callback'],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-      application_type: 'native',
-      scope: 'mcp:tools stock-api-audience',
-    }),
-  });
-  const body = (await response.json().catch(() => ({}))) as { client_id?: string; error_description?: string };
-  if (body.client_id) {
-    const [created] = await ctx.kc.admin<Array<{ id: string }>>(`/clients?clientId=${body.client_id}`);
-    if (created) await ctx.kc.admin(`/clients/${created.id}`, { method: 'DELETE' });
-  }
+  const register = async (scope: string) => {
+    const response = await fetch(`${ctx.kc.issuer}/clients-registrations/openid-connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: `workshop probe: asks for ${scope}`,
+        redirect_uris: ['http://127.0.0.1:9/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        application_type: 'native',
+        scope,
+      }),
+    });
+    const body = (await response.json().catch(() => ({}))) as { client_id?: string; error_description?: string };
+    if (body.client_id) {
+      const [created] = await ctx.kc.admin<Array<{ id: string }>>(`/clients?clientId=${body.client_id}`);
+      if (created) await ctx.kc.admin(`/clients/${created.id}`, { method: 'DELETE' });
+    }
+    return { response, body };
+  };
+  // A control first: if an ordinary registration is refused too, the refusal below would prove nothing.
+  const control = await register('mcp:tools');
+  if (control.response.status !== 201)
+    throw new WorkshopError(
+      `could not test: Keycloak refuses even an ordinary anonymous registration from this machine (HTTP ${control.response.status}); make doctor explains (dcr-from-here).`,
+    );
+  const { response, body } = await register('mcp:tools stock-api-audience');
   return {
     broken: response.status === 201,
     observed: `anonymous registration asking for scope stock-api-audience: HTTP ${response.status}${body.error_description ? ` (${body.error_description})` : ''}`,

@@ -4,19 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '@sandbox/stack';
 import type { AuthorizationRequest } from './observations.ts';
 
-/** Flags that work as root on machines whose network ends at loopback (no background connections, no sandbox). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 const STEP_TIMEOUT_MS = 30_000;
 
 export interface LoginOptions {
@@ -41,7 +31,7 @@ export interface ScriptedUser {
 export async function startScriptedUser(options: LoginOptions): Promise<ScriptedUser> {
   const browser: Browser = await chromium.launch({
     executablePath: options.chromiumPath,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     headless: true,
   });
   const context: BrowserContext = await browser.newContext();

@@ -4,7 +4,7 @@
 // returned, never logged. Works with any running sandbox: `make up`, the compose file, startSandbox().
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { ADMIN, REALM, SANDBOX_USERS } from '@sandbox/stack';
+import { ADMIN, keycloakAdmin, REALM, SANDBOX_USERS } from '@sandbox/stack';
 
 export type SandboxUser = 'alice' | 'bob';
 
@@ -44,37 +44,16 @@ export function harnessClientId(audience?: string): string {
 /** `keycloak`: Keycloak's base URL as the host reaches it, e.g. `http://localhost:8080`. */
 export function sandboxTokens(keycloak: string, admin = ADMIN): SandboxTokens {
   const issuer = `${keycloak}/realms/${REALM}`;
-  let cached: { token: string; until: number } | undefined;
+  const session = keycloakAdmin(keycloak, admin);
   const created = new Map<string, Promise<string>>();
   const configs = new Map<string, Promise<oidc.Configuration>>();
 
-  async function adminToken(): Promise<string> {
-    if (cached && Date.now() < cached.until) return cached.token;
-    const response = await fetch(`${keycloak}/realms/master/protocol/openid-connect/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'admin-cli',
-        username: admin.username,
-        password: admin.password,
-      }),
-    }).catch((error: Error) => {
-      throw new SandboxTokenError(`Keycloak is not answering at ${keycloak} (${error.message}); is the sandbox up?`);
-    });
-    if (!response.ok)
-      throw new SandboxTokenError(
-        `Keycloak refused the admin login (${response.status}); the sandbox admin is ${ADMIN.username}/${ADMIN.password}`,
-      );
-    const body = (await response.json()) as { access_token: string; expires_in: number };
-    cached = { token: body.access_token, until: Date.now() + (body.expires_in - 10) * 1000 };
-    return cached.token;
-  }
-
   async function adminApi(path: string, init: RequestInit = {}): Promise<Response> {
-    return fetch(`${keycloak}/admin/realms/${REALM}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json' },
-    });
+    try {
+      return await session.fetch(`/${REALM}${path}`, init);
+    } catch (error) {
+      throw new SandboxTokenError((error as Error).message);
+    }
   }
 
   /** Creates the test client once (409: a previous run left it, which is fine); resolves to its client ID. */

@@ -2,6 +2,7 @@
 // creates throwaway clients (password grant, an audience mapper naming the target's resource), one of them in the
 // master realm for the other-issuer case; `cleanup()` deletes them all. Tokens stay in memory, never printed.
 import { randomBytes } from 'node:crypto';
+import { keycloakAdmin } from '@sandbox/stack';
 
 export interface RealmAccess {
   keycloak: string;
@@ -34,26 +35,6 @@ const audienceMapper = (audience: string, idToken: boolean) => ({
   },
 });
 
-async function adminLogin(access: RealmAccess): Promise<{ token: string; expiresIn: number }> {
-  const response = await fetch(`${access.keycloak}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: access.adminUser,
-      password: access.adminPassword,
-    }),
-  }).catch((error: Error) => {
-    throw new SetupError(`Keycloak is not reachable at ${access.keycloak} (${error.message}); pass --keycloak`);
-  });
-  if (!response.ok)
-    throw new SetupError(
-      `the Keycloak admin login failed (${response.status}): check --admin-user/--admin-password for the master realm at ${access.keycloak}`,
-    );
-  const body = (await response.json()) as { access_token: string; expires_in: number };
-  return { token: body.access_token, expiresIn: body.expires_in };
-}
-
 export interface TestRealm {
   /** A token for `user` with `scope` from the client whose audience mapper names the target's resource. */
   grant(user: { username: string; password: string }, scope: string): Promise<Grant>;
@@ -76,26 +57,15 @@ export async function createTestRealm(
   lifespanS = 2,
 ): Promise<TestRealm> {
   const suffix = randomBytes(4).toString('hex');
-  let admin: { token: Promise<string>; until: number } | undefined;
+  const admin = keycloakAdmin(access.keycloak, { username: access.adminUser, password: access.adminPassword });
   const created: Array<{ path: string; what: string }> = [];
 
-  /** A master admin token, shared by concurrent calls and renewed 10 s before it expires. */
-  function adminToken(): Promise<string> {
-    if (admin && Date.now() < admin.until) return admin.token;
-    const token = adminLogin(access);
-    admin = { token: token.then(({ token: t }) => t), until: Date.now() + 50_000 };
-    token.then(
-      ({ expiresIn }) => admin && (admin.until = Date.now() + (expiresIn - 10) * 1000),
-      () => (admin = undefined),
-    );
-    return admin.token;
-  }
-
   async function adminCall(path: string, init: RequestInit = {}): Promise<Response> {
-    return fetch(`${access.keycloak}/admin/realms${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json' },
-    });
+    try {
+      return await admin.fetch(path, init);
+    } catch (error) {
+      throw new SetupError(`${(error as Error).message} (check --keycloak, --admin-user, --admin-password)`);
+    }
   }
 
   /** POSTs a representation; remembers its Location (what cleanup() deletes). */
@@ -147,12 +117,18 @@ export async function createTestRealm(
   }
 
   const targetClient = { optionalClientScopes: scopes, protocolMappers: [audienceMapper(resource, true)] };
-  await Promise.all([
+  const creations = await Promise.allSettled([
     createClient('target', targetClient),
     createClient('short', { ...targetClient, attributes: { 'access.token.lifespan': String(lifespanS) } }),
     createClient('other-aud', { protocolMappers: [audienceMapper(OTHER_RESOURCE, false)] }),
     createClient('other-realm', { protocolMappers: [audienceMapper(resource, false)] }, 'master'),
   ]);
+  const failed = creations.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+  if (failed) {
+    // The ones that were created are password-grant clients for the target's audience: never leave them behind.
+    await Promise.all(created.splice(0).map((item) => adminCall(item.path, { method: 'DELETE' }).catch(() => {})));
+    throw failed.reason;
+  }
 
   return {
     scopes,

@@ -5,26 +5,17 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { SANDBOX_USERS } from '@sandbox/stack';
+import { CHROMIUM_ARGS, SANDBOX_USERS } from '@sandbox/stack';
+
+export { CHROMIUM_ARGS };
 import { harnessSettings } from './settings.ts';
 
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-results', 'browser');
 export const CHROMIUM_PATH = harnessSettings.CHROMIUM_PATH;
-/** Flags that work as root on machines whose network ends at loopback (no background connections, no sandbox). */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 export async function launchBrowser(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true });
 }
 
 export interface CallbackServer {

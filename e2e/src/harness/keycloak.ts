@@ -1,42 +1,22 @@
 // Test-side Keycloak access: the admin API (to create the harness client at setup) and user tokens from real
 // Keycloak grants. The shipped realm has no password grant; the harness client exists only in test runs.
 import * as oidc from 'openid-client';
-import { ADMIN, REALM, SANDBOX_USERS } from '@sandbox/stack';
+import { keycloakAdmin, REALM, SANDBOX_USERS, type KeycloakAdmin } from '@sandbox/stack';
 import { stack } from './stack.ts';
 
 export const HARNESS_CLIENT_ID = 'e2e-harness';
 
-let admin: { token: string; until: number; keycloak: string } | undefined;
-
-/** A master-realm admin token, reused until shortly before it expires (admin-cli tokens live 60 s). */
-async function adminToken(): Promise<string> {
+let admin: KeycloakAdmin | undefined;
+/** The admin session of the stack under test (one per Keycloak URL). */
+function adminSession(): KeycloakAdmin {
   const keycloak = stack().urls.keycloak;
-  if (admin && admin.keycloak === keycloak && Date.now() < admin.until) return admin.token;
-  const response = await fetch(`${keycloak}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: ADMIN.username,
-      password: ADMIN.password,
-    }),
-  });
-  if (!response.ok) throw new Error(`admin login failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { access_token: string; expires_in: number };
-  admin = { token: body.access_token, until: Date.now() + (body.expires_in - 15) * 1000, keycloak };
-  return admin.token;
+  if (admin?.keycloak !== keycloak) admin = keycloakAdmin(keycloak);
+  return admin;
 }
 
 /** The admin REST API from its root (`/admin/realms`), for any realm. */
-export async function adminRoot(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${stack().urls.keycloak}/admin/realms${path}`, {
-    ...init,
-    headers: {
-      authorization: `Bearer ${await adminToken()}`,
-      'content-type': 'application/json',
-      ...(init.headers as Record<string, string> | undefined),
-    },
-  });
+export function adminRoot(path: string, init: RequestInit = {}): Promise<Response> {
+  return adminSession().fetch(path, init);
 }
 
 /** The admin REST API of the sandbox realm. */

@@ -73,7 +73,7 @@ export function createStockApi(options: {
           timedOut
             ? `The stock API did not answer within ${options.timeoutMs} ms; try again later.`
             : `The stock API at ${options.baseUrl} is unreachable; check that it is running (make up starts it).`,
-          { cause: error },
+          { cause: error, exchange },
         );
       }
       const text = response.text;
@@ -96,7 +96,7 @@ export function createStockApi(options: {
         throw new DownstreamError(
           code,
           `The stock API answered ${response.status}${apiError?.code ? ` ${apiError.code}` : ''}: ${apiError?.message ?? (text.slice(0, 200) || 'no details')}`,
-          { status: response.status, ...(approval ? { approval } : {}) },
+          { status: response.status, exchange, ...(approval ? { approval } : {}) },
         );
       }
       return { data: parsed as T, exchange, status: response.status };

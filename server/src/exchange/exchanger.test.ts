@@ -179,6 +179,16 @@ describe('createExchanger', () => {
       fix: /stock-api-audience/,
     },
     {
+      label: '400 invalid_request "Standard token exchange is not enabled for the requested client"',
+      status: 400,
+      json: {
+        error: 'invalid_request',
+        error_description: 'Standard token exchange is not enabled for the requested client',
+      },
+      code: 'exchange_not_enabled',
+      fix: /standard\.token\.exchange\.enabled=true/,
+    },
+    {
       label: '400 invalid_scope',
       status: 400,
       json: { error: 'invalid_scope', error_description: 'Invalid scopes: trade:write' },

@@ -65,6 +65,14 @@ export function translateExchangeError(
         { keycloakError },
       );
     }
+    if (/token exchange is not enabled/i.test(description)) {
+      return new ExchangeError(
+        'exchange_not_enabled',
+        `Keycloak refused the exchange: standard token exchange is not enabled for client ${realmHint.clientId}.`,
+        `In the realm, turn on Standard token exchange for client ${realmHint.clientId} (Advanced tab; attribute standard.token.exchange.enabled=true).`,
+        { keycloakError },
+      );
+    }
     if (error.error === 'invalid_scope') {
       return new ExchangeError(
         'scope_refused',

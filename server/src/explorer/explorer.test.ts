@@ -84,6 +84,24 @@ describe('workshop explorer', () => {
     assert.ok(call?.steps[0]?.exchangeRequest, 'the refused request is shown too');
   });
 
+  it("keeps the exchange's outcome when the stock API then refuses the call (a hit stays a hit)", async () => {
+    const user = await t.signer.sign(userClaims({ sub: 'refused-by-stock-api', scope: 'mcp:tools trade:read' }));
+    await callTool('get_stock_info', { symbol: 'ACME' }, user);
+    const normal = t.stockApi.reply;
+    t.stockApi.reply = () => ({ status: 503, json: { error: { code: 'down', message: 'maintenance' } } });
+    try {
+      const result = await callTool('get_stock_info', { symbol: 'ACME' }, user);
+      assert.equal(result?.isError, true);
+    } finally {
+      t.stockApi.reply = normal;
+    }
+    const [refused] = t.calls?.list('refused-by-stock-api') ?? [];
+    assert.equal(refused?.steps[0]?.cache, 'hit');
+    assert.equal(refused?.steps[0]?.status, 503);
+    assert.equal(refused?.steps[0]?.decision, 'stock_api_error');
+    assert.equal(refused?.steps[0]?.exchanged?.claims.aud, 'stock-api');
+  });
+
   it('shows a sign-in page without a session, and refuses the calls fragment', async () => {
     const response = await page('/explorer');
     assert.equal(response.status, 200);

@@ -219,7 +219,7 @@ export function explorerPage(
         answered, and what the stock API decided. Rows marked <span class="badge">differs</span> are the claims token
         exchange changed. Only your own calls are shown.
       </p>
-      <p id="live" role="status" aria-live="polite"></p>
+      <p id="live" class="sr-only" role="status" aria-live="polite"></p>
       <div id="calls" data-etag="${etag}">${callsFragment(calls)}</div>`,
     POLL,
   );

@@ -99,6 +99,13 @@ export function createCallRecorder(options: RecorderOptions): CallRecorder {
                 };
                 step.decision = 'not reached (the exchange failed)';
               } else if (error instanceof DownstreamError) {
+                if (error.exchange) {
+                  step.cache = error.exchange.cache;
+                  if (error.exchange.exchangeMs !== undefined) step.exchangeMs = error.exchange.exchangeMs;
+                  if (error.exchange.cache === 'miss' || error.exchange.cache === 'off')
+                    step.exchangeRequest = await sent();
+                  step.exchanged = decodeToken(error.exchange.accessToken);
+                }
                 if (error.status !== undefined) step.status = error.status;
                 step.decision = error.code;
               } else step.decision = (error as Error).name;

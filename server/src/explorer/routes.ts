@@ -1,6 +1,6 @@
 // The workshop explorer's routes under /explorer: sign-in with the sandbox realm (authorization code + PKCE,
 // openid-client), a signed session cookie naming the user, and the page showing only that user's calls.
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import * as oidc from 'openid-client';
@@ -17,8 +17,6 @@ export interface ExplorerOptions {
   clientId: string;
   /** Where Keycloak sends the browser back: `<this server's public origin>/explorer/callback`. */
   redirectUri: string;
-  /** Signs the cookies; derived from the server's client secret so every instance shares it. */
-  secret: string;
 }
 
 interface Session {
@@ -30,11 +28,19 @@ interface Session {
 const SESSION = 'explorer_session';
 const LOGIN = 'explorer_login';
 const SESSION_SECONDS = 8 * 3600;
-const cookieOptions = (maxAge: number) => ({ path: '/explorer', httpOnly: true, sameSite: 'Lax', maxAge }) as const;
 
 export function explorerRoutes(options: ExplorerOptions): Hono {
   const app = new Hono();
-  const secret = createHash('sha256').update(`mcp-explorer:${options.secret}`).digest('hex');
+  // A key of this process only: the calls live in this process too, so a restart loses nothing a session could show.
+  // (A key derived from a configured secret would be forgeable wherever that secret is the sandbox's published one.)
+  const secret = randomBytes(32).toString('hex');
+  const secure = options.redirectUri.startsWith('https:');
+  const cookieOptions = (maxAge: number) =>
+    ({ path: '/explorer', httpOnly: true, sameSite: 'Lax', secure, maxAge }) as const;
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('cache-control', 'no-store'); // a shared machine's back button must not show the previous user's calls
+  });
 
   // A second openid-client Configuration on the same discovery (and the same internal-URL fetch) as the exchanger's.
   let configuration: Promise<oidc.Configuration> | undefined;
@@ -77,7 +83,6 @@ export function explorerRoutes(options: ExplorerOptions): Hono {
     const user = await session(c);
     if (!user) return c.text('Sign in at /explorer first.', 401);
     const etag = `"${options.store.latest(user.sub)}"`;
-    c.header('cache-control', 'no-store');
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, { etag });
     c.header('etag', etag);
     return c.html(callsFragment(options.store.list(user.sub)));

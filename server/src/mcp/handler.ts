@@ -116,6 +116,14 @@ export function createMcp(deps: McpDeps) {
       },
     };
     const stock = recording ? recording.wrap(traced) : traced;
+    /** The explorer's note of this call: never allowed to change the call's outcome. */
+    const endRecording = (outcome: 'ok' | 'error', text?: string) => {
+      try {
+        recording?.end(outcome, text);
+      } catch (error) {
+        deps.logger.log('warn', 'explorer could not record a call', { message: (error as Error).message });
+      }
+    };
     const toolCtx: ToolContext = {
       principal: auth.principal,
       subjectToken: token,
@@ -130,7 +138,7 @@ export function createMcp(deps: McpDeps) {
     const started = performance.now();
     try {
       const result = await tool.run(args as never, toolCtx);
-      recording?.end(result.isError ? 'error' : 'ok', result.isError ? result.content[0]?.text : undefined);
+      endRecording(result.isError ? 'error' : 'ok', result.isError ? result.content[0]?.text : undefined);
       deps.logger.log('info', 'tool call', {
         requestId: auth.requestId,
         sub: auth.principal.sub,
@@ -143,7 +151,7 @@ export function createMcp(deps: McpDeps) {
     } catch (error) {
       deps.metrics.toolErrors += 1;
       const result = toolError(error);
-      recording?.end('error', result?.content[0]?.text ?? `Internal error (request id ${auth.requestId}).`);
+      endRecording('error', result?.content[0]?.text ?? `Internal error (request id ${auth.requestId}).`);
       deps.logger.log('warn', 'tool error', {
         requestId: auth.requestId,
         sub: auth.principal.sub,
