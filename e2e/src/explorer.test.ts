@@ -83,7 +83,9 @@ describe('workshop explorer: each attendee watches their own token exchanges, li
     assert.ok(!differing.includes('sub'), 'the user is the same on both tokens');
 
     const sent = await textOf(call.locator('[data-field="exchange-request"]'));
-    assert.match(sent, /^POST http:\/\/localhost:\d+\/realms\/sandbox\/protocol\/openid-connect\/token/);
+    // The token endpoint the MCP server really calls: localhost natively, keycloak:8080 inside compose.
+    const { host } = new URL(stack().provider === 'compose' ? 'http://keycloak:8080' : stack().urls.keycloak);
+    assert.ok(sent.startsWith(`POST http://${host}/realms/sandbox/protocol/openid-connect/token `), sent);
     assert.match(sent, /grant_type=urn:ietf:params:oauth:grant-type:token-exchange/);
     assert.match(sent, /audience=stock-api/);
     assert.match(sent, /scope=portfolio:read/);
