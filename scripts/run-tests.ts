@@ -320,6 +320,7 @@ if (!only || only === 'unit') {
     'server/src/**/*.test.ts',
     'client-docs/src/**/*.test.ts',
     'approval-device/src/**/*.test.ts',
+    'service-kit/src/**/*.test.ts',
     'workshop/src/**/*.test.ts',
     'checks/src/**/*.test.ts',
   ]);

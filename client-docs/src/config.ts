@@ -1,16 +1,8 @@
 // Parses the environment once, at startup, into a frozen config. Nothing else reads process.env.
 import { z } from 'zod';
+import { ConfigError, hostVar, integerVar, parseEnv, portVar, unsetIfEmpty } from '@sandbox/service-kit';
 
-/** Thrown when the environment is invalid; the message names each variable and what it must be. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'invalid_config';
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.problems = problems;
-  }
-}
+export { ConfigError };
 
 // What each variable must be; used verbatim in the startup error.
 const RULES = {
@@ -24,33 +16,18 @@ const RULES = {
 
 type VarName = keyof typeof RULES;
 
-const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 const isHttpsOrigin = (value: string) =>
   URL.canParse(value) && new URL(value).protocol === 'https:' && new URL(value).origin === value.replace(/\/$/, '');
-const integer = (fallback: string, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,5}$/)
-    .default(fallback)
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(max));
-
 const schema = z.object({
-  PORT: z.preprocess(unsetIfEmpty, integer('8443', 65535).pipe(z.number().min(1))),
-  HOST: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9.:\-[\]]+$/)
-      .default('127.0.0.1'),
-  ),
+  PORT: portVar('8443'),
+  HOST: hostVar(),
   PUBLIC_URL: z.preprocess(
     unsetIfEmpty,
     z.string().refine(isHttpsOrigin).default('https://client-docs.localhost:8443'),
   ),
   TLS_CERT_FILE: z.string().min(1),
   TLS_KEY_FILE: z.string().min(1),
-  CACHE_MAX_AGE_S: z.preprocess(unsetIfEmpty, integer('300', 86400)),
+  CACHE_MAX_AGE_S: integerVar('300', 0, 86400),
 });
 
 export type Config = Readonly<{
@@ -68,10 +45,6 @@ export const CONFIG_VARIABLES = Object.freeze(Object.keys(RULES) as VarName[]);
 
 /** Parses an environment object (pass `process.env` in main, a literal in tests). Throws ConfigError. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const result = schema.safeParse(env);
-  if (!result.success) {
-    const names = new Set(result.error.issues.map((issue) => String(issue.path[0]) as VarName));
-    throw new ConfigError([...names].map((name) => `"${name}" must be ${RULES[name]}`));
-  }
-  return Object.freeze({ ...result.data, PUBLIC_URL: result.data.PUBLIC_URL.replace(/\/$/, '') });
+  const values = parseEnv(schema, RULES, env);
+  return Object.freeze({ ...values, PUBLIC_URL: values.PUBLIC_URL.replace(/\/$/, '') });
 }

@@ -3,26 +3,17 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
+import { closeOnSignals, configOrExit, now, writeJsonLine } from '@sandbox/service-kit';
 
-const write = (entry: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(entry)}\n`);
-
-function configOrExit(): Config {
-  try {
-    return loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    write({ at: new Date().toISOString(), level: 'fatal', msg: 'invalid_config', problems: err.problems });
-    process.exit(1);
-  }
-}
+const write = writeJsonLine;
 
 function readTls(config: Config): { cert: Buffer; key: Buffer } {
   try {
     return { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) };
   } catch (err) {
     write({
-      at: new Date().toISOString(),
+      at: now(),
       level: 'fatal',
       msg: 'tls_files_unreadable',
       problem: (err as Error).message,
@@ -32,7 +23,7 @@ function readTls(config: Config): { cert: Buffer; key: Buffer } {
   }
 }
 
-const config = configOrExit();
+const config = configOrExit(() => loadConfig(process.env), write);
 const app = createApp({ config, log: write });
 const server = serve(
   {
@@ -44,7 +35,7 @@ const server = serve(
   },
   (info) => {
     write({
-      at: new Date().toISOString(),
+      at: now(),
       level: 'info',
       msg: 'listening',
       url: `https://${config.HOST}:${info.port}`,
@@ -53,9 +44,4 @@ const server = serve(
   },
 );
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    write({ at: new Date().toISOString(), level: 'info', msg: 'shutdown', signal });
-    server.close(() => process.exit(0));
-  });
-}
+closeOnSignals(server, write);

@@ -1,16 +1,8 @@
 // Parses the environment once, at startup, into a frozen config. Nothing else reads process.env.
 import { z } from 'zod';
+import { ConfigError, hostVar, integerVar, parseEnv, portVar, unsetIfEmpty } from '@sandbox/service-kit';
 
-/** Thrown when the environment is invalid; the message names each variable and what it must be. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'invalid_config';
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.problems = problems;
-  }
-}
+export { ConfigError };
 
 // What each variable must be; used verbatim in the startup error.
 const RULES = {
@@ -33,27 +25,11 @@ const isHttpUrl = (value: string, allowSearch: boolean): boolean => {
   return allowSearch || (url.search === '' && url.hash === '' && !value.includes('?') && !value.includes('#'));
 };
 
-// Empty strings count as unset, as with most env tooling.
-const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 const token = z.string().regex(/^\S+$/);
 
 const schema = z.object({
-  PORT: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .regex(/^\d{1,5}$/)
-      .default('4000')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(65535)),
-  ),
-  HOST: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9.:\-[\]]+$/)
-      .default('127.0.0.1'),
-  ),
+  PORT: portVar('4000'),
+  HOST: hostVar(),
   ISSUER_URL: z.preprocess(
     unsetIfEmpty,
     z
@@ -71,15 +47,7 @@ const schema = z.object({
   AUDIENCE: z.preprocess(unsetIfEmpty, token.default('stock-api')),
   /** `azp` of exchanged tokens: the MCP server's client, whose ID is the MCP resource URL. */
   EXCHANGE_CLIENT_ID: z.preprocess(unsetIfEmpty, token.default('http://localhost:3000/mcp')),
-  APPROVAL_THRESHOLD_USD: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .regex(/^\d{1,9}$/)
-      .default('5000')
-      .transform(Number)
-      .pipe(z.number().int().min(0).max(100_000_000)),
-  ),
+  APPROVAL_THRESHOLD_USD: integerVar('5000', 0, 100_000_000, 9),
 });
 
 export type Config = Readonly<{
@@ -102,12 +70,7 @@ export const CONFIG_VARIABLES = Object.freeze(Object.keys(RULES) as VarName[]);
 
 /** Parses an environment object (pass `process.env` in main, a literal in tests). Throws ConfigError. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const result = schema.safeParse(env);
-  if (!result.success) {
-    const names = new Set(result.error.issues.map((issue) => String(issue.path[0]) as VarName));
-    throw new ConfigError([...names].map((name) => `"${name}" must be ${RULES[name]}`));
-  }
-  const { JWKS_URL, ...rest } = result.data;
+  const { JWKS_URL, ...rest } = parseEnv(schema, RULES, env);
   return Object.freeze({
     ...rest,
     JWKS_URL: JWKS_URL ?? `${rest.ISSUER_URL.replace(/\/+$/, '')}/protocol/openid-connect/certs`,

@@ -46,6 +46,24 @@ describe('Dockerfiles', () => {
       );
     });
 
+    it(`${dir}: copies each sandbox workspace it depends on (manifest before npm ci, sources after)`, () => {
+      const manifest = JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      const local = Object.keys(manifest.dependencies ?? {})
+        .filter((name) => name.startsWith('@sandbox/'))
+        .map((name) => name.slice('@sandbox/'.length));
+      for (const other of local) {
+        const copiesManifest = dockerfile.indexOf(`COPY ${other}/package.json ${other}/`);
+        const copiesSources = dockerfile.indexOf(`COPY ${other}/src ${other}/src`);
+        assert.ok(
+          copiesManifest >= 0 && copiesManifest < dockerfile.indexOf('npm ci'),
+          `${dir} needs ${other}'s manifest`,
+        );
+        assert.ok(copiesSources > dockerfile.indexOf('npm ci'), `${dir} needs ${other}'s sources`);
+      }
+    });
+
     it(`${dir}: runs src/main.ts as the node user`, () => {
       assert.match(dockerfile, /^USER node$/m);
       assert.match(dockerfile, new RegExp(`^WORKDIR /app/${dir}$`, 'm'));
