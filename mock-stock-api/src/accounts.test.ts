@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAccounts, seedAccount } from './accounts.ts';
+import { createAccounts, orderValuePrice, seedAccount } from './accounts.ts';
 import { ApiError } from './errors.ts';
 import { ALICE, BOB, NOW } from './testing.ts';
 
@@ -77,6 +77,29 @@ describe('createAccounts', () => {
       () => store.placeOrder(ALICE, { symbol: 'WAYNE', side: 'buy', quantity: 10_000 }),
       (err: unknown) => err instanceof ApiError && err.code === 'insufficient_funds',
     );
+  });
+
+  it('values a sell limited below the quote at the quote it fills at (the 0.01 limit bypass)', () => {
+    const store = createAccounts({ now: () => NOW, approvalThresholdUsd: 1000 });
+    for (let i = 0; i < 2; i++) store.placeOrder(ALICE, { symbol: 'MASSD', side: 'buy', quantity: 6 }); // 953.40 each
+    const before = store.orders(ALICE).length;
+    assert.throws(
+      () => store.placeOrder(ALICE, { symbol: 'MASSD', side: 'sell', quantity: 12, limit_price: 0.01 }),
+      (err: unknown) => err instanceof ApiError && err.code === 'approval_required' && err.approval?.total === 1906.8,
+    );
+    assert.equal(store.orders(ALICE).length, before, 'the sell must not fill without approval');
+    const filled = store.placeOrder(ALICE, { symbol: 'MASSD', side: 'sell', quantity: 12, limit_price: 0.01 }, true);
+    assert.equal(filled.status, 'filled');
+    assert.equal(filled.filledPrice, 158.9);
+  });
+
+  it('values a resting order at its limit and a marketable buy at no more than its limit', () => {
+    assert.equal(orderValuePrice('sell', 100, 0.01), 100, 'a marketable sell moves the quote');
+    assert.equal(orderValuePrice('sell', 100, 150), 150, 'a resting sell may fill at its limit');
+    assert.equal(orderValuePrice('buy', 100, 150), 150, 'a marketable buy fills at the quote, at most its limit');
+    assert.equal(orderValuePrice('buy', 100, 50), 50, 'a resting buy may fill at its limit');
+    assert.equal(orderValuePrice('buy', 100, undefined), 100);
+    assert.equal(orderValuePrice('sell', 100, undefined), 100);
   });
 
   it('rejects a buy beyond available cash', () => {

@@ -80,7 +80,7 @@ export function seedAccount(sub: string): Account {
 export type AccountsOptions = {
   now?: () => Date;
   newId?: () => string;
-  /** Orders worth more than this (quantity × limit or quote price) need the user's approval (default 5000). */
+  /** Orders that can move more than this (see orderValuePrice) need the user's approval (default 5000). */
   approvalThresholdUsd?: number;
 };
 
@@ -121,7 +121,7 @@ export function createAccounts(options: AccountsOptions = {}): Accounts {
     placeOrder(sub, request, approved = false) {
       const quote = getQuote(request.symbol);
       if (!quote) throw new ApiError('unknown_symbol', `Unknown symbol "${request.symbol}".`);
-      const price = request.limit_price ?? quote.price;
+      const price = orderValuePrice(request.side, quote.price, request.limit_price);
       const total = round2(request.quantity * price);
       // An order the account cannot cover is refused before anyone is asked to approve it.
       checkCovered(accountFor(sub), quote.symbol, request.side, request.quantity, price);
@@ -162,6 +162,18 @@ export function createAccounts(options: AccountsOptions = {}): Accounts {
       return order;
     },
   };
+}
+
+/**
+ * The price that decides whether an order needs approval: the most per share it can move, whatever limit it names.
+ * A buy fills at the quote when its limit is at or above it (so at most the limit), else rests at its limit; a sell
+ * fills at the quote when its limit is at or below it (a sell limited at 0.01 still moves the quote), else rests at
+ * its limit. Valuing a marketable sell at its limit let 32 MASSD limited at 0.01 (0.32 USD) fill for 5,084.80 USD
+ * without approval.
+ */
+export function orderValuePrice(side: 'buy' | 'sell', quote: number, limit: number | undefined): number {
+  if (limit === undefined) return quote;
+  return side === 'buy' ? limit : Math.max(limit, quote);
 }
 
 /** Throws insufficient_funds / insufficient_holdings when the account cannot cover the order. */
