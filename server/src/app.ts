@@ -1,6 +1,6 @@
 // The request path, in order: well-known metadata → Host/Origin guard → bearer auth → tool scopes → MCP (SDK)
 // → tool → token exchange → stock API.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createApprover } from './approval/ciba.ts';
 import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
@@ -19,6 +19,7 @@ import { createCallRecorder } from './explorer/recorder.ts';
 import { explorerRoutes } from './explorer/routes.ts';
 import { createKeycloakClient, type KeycloakClient } from './exchange/keycloak.ts';
 import { createLogger, type Logger } from './log.ts';
+import { subkey } from './keys.ts';
 import { createMcp } from './mcp/handler.ts';
 import { TOOLS_BY_NAME } from './mcp/tools.ts';
 import { createMetrics } from './metrics.ts';
@@ -112,8 +113,8 @@ export function createApp(deps: AppDeps) {
     ...(config.APPROVAL_DEVICE_URL
       ? {
           approvalDeviceUrl: config.APPROVAL_DEVICE_URL,
-          // The requestState HMAC key: derived from the client secret, so every instance of this server shares it.
-          requestStateKey: createHash('sha256').update(`mcp-request-state:${config.CLIENT_SECRET}`).digest('hex'),
+          // The requestState HMAC key: a subkey of STATE_KEY, which every replica of this server is given.
+          requestStateKey: subkey(config.stateKey, 'mcp-request-state'),
         }
       : {}),
   });
@@ -150,6 +151,7 @@ export function createApp(deps: AppDeps) {
         logger,
         clientId: config.EXPLORER_CLIENT_ID,
         redirectUri: new URL('/explorer/callback', config.resourceUrl).href,
+        cookieKey: subkey(config.stateKey, 'explorer-session'),
       }),
     );
 
@@ -257,7 +259,7 @@ export function createApp(deps: AppDeps) {
       }
     }
     if (fastPath) {
-      const fast = await mcp.tryFast(c.req.raw.headers, parsed, auth);
+      const fast = await mcp.tryFast(c.req.raw, parsed, auth);
       if (fast) return fast;
     }
     const forwarded = new Request(c.req.raw.url, { method: 'POST', headers: c.req.raw.headers, body: text });

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './config.ts';
 
-const DERIVED = ['resourceUrl', 'resourceMetadataUrl', 'publicOrigin', 'internalOrigin', 'cacheMode'];
+const DERIVED = [
+  'resourceUrl',
+  'resourceMetadataUrl',
+  'publicOrigin',
+  'internalOrigin',
+  'cacheMode',
+  'stateKey',
+  'stateKeySource',
+];
 
 /** `KEY=value` lines, plus `# KEY=value` lines (optional variables without a default). */
 function parseEnvExample(): { active: Record<string, string>; commented: Record<string, string>; lines: string[] } {

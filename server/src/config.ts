@@ -1,4 +1,5 @@
 // The MCP server's whole configuration, parsed once at startup. Nothing else reads process.env.
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 const httpUrl = (name: string) =>
@@ -91,6 +92,21 @@ const EnvSchema = z.object({
    */
   EXPLORER: z.enum(['on', 'off'], { error: '"EXPLORER" must be on or off' }).default('on'),
   EXPLORER_CLIENT_ID: z.string().min(1).default('workshop-explorer'),
+  /**
+   * The key that signs what this server hands out and takes back: the URL-elicitation requestState and the explorer's
+   * session cookie (each under its own HKDF subkey). Every replica needs the same one. Generated, never derived from a
+   * published value: `make up` writes one into .run/secrets/state-key. Unset: random per process (one replica only).
+   */
+  STATE_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(
+        /^[0-9a-fA-F]{64}$/,
+        '"STATE_KEY" must be 64 hex characters (32 random bytes), e.g. from `openssl rand -hex 32`; `make up` generates one into .run/secrets/state-key',
+      )
+      .optional(),
+  ),
   MAX_BODY_BYTES: positiveInt('MAX_BODY_BYTES', 1_000_000),
   MAX_TOKEN_BYTES: positiveInt('MAX_TOKEN_BYTES', 8192),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -104,6 +120,9 @@ export type Config = Readonly<Omit<z.infer<typeof EnvSchema>, 'CLIENT_ID'>> & {
   readonly publicOrigin: string;
   readonly internalOrigin: string;
   readonly cacheMode: 'memory' | 'redis' | 'off';
+  /** STATE_KEY, or 32 random bytes of this process when it is unset (stateKeySource says which). */
+  readonly stateKey: Buffer;
+  readonly stateKeySource: 'config' | 'generated';
 };
 
 export class ConfigError extends Error {
@@ -138,5 +157,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicOrigin: issuer.origin,
     internalOrigin: values.KEYCLOAK_INTERNAL_URL ? new URL(values.KEYCLOAK_INTERNAL_URL).origin : issuer.origin,
     cacheMode,
+    stateKey: values.STATE_KEY ? Buffer.from(values.STATE_KEY, 'hex') : randomBytes(32),
+    stateKeySource: values.STATE_KEY ? 'config' : 'generated',
   });
 }

@@ -7,13 +7,17 @@ import { findJava } from './java.ts';
 import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { installComposeProvider } from './keycloak-extension.ts';
 import { repoRoot } from './paths.ts';
+import { ensureStateKey } from './secrets.ts';
 import { ensureSandboxTls } from './tls.ts';
 import { DEFAULT_PORTS, urlsFor, type RunningStack, type StackSpec } from './spec.ts';
 
 export const composeFile = join(repoRoot, 'docker-compose.yml');
 
 function compose(args: string[]): void {
-  const result = spawnSync('docker', ['compose', '-f', composeFile, ...args], { stdio: 'inherit' });
+  const result = spawnSync('docker', ['compose', '-f', composeFile, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, ...composeSecrets() },
+  });
   if (result.status !== 0)
     throw new StackError(
       'service_failed',
@@ -45,6 +49,11 @@ export function pulledImages(): string[] {
  * cached distribution, which Keycloak in a container loads at start as the native stack does; and the local CA and
  * client-docs' certificate (.run/tls). Returns the mounted paths.
  */
+/** What docker-compose.yml interpolates from the environment and must not publish: the generated state key. */
+export function composeSecrets(): Record<string, string> {
+  return { SANDBOX_STATE_KEY: ensureStateKey() };
+}
+
 export async function prepareComposeMounts(log: (line: string) => void = () => {}): Promise<string[]> {
   const dist = await ensureKeycloakDist(findJava(), log);
   return [installComposeProvider(dist.home), ensureSandboxTls().dir];

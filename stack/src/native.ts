@@ -32,6 +32,7 @@ import {
   type ServiceName,
   type StackSpec,
 } from './spec.ts';
+import { ensureStateKey } from './secrets.ts';
 import { ensureSandboxTls, getFromClientDocs, writeJvmHostsFile } from './tls.ts';
 import { waitForHttp } from './wait.ts';
 
@@ -160,6 +161,7 @@ function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs' | 'dev
       REDIS_URL: urls.redis,
       REDIS_KEY_PREFIX: `mcp:${spec.name}:`,
       APPROVAL_DEVICE_URL: urls.approvalDevice,
+      STATE_KEY: ensureStateKey(),
       ...spec.serverEnv,
     },
     docs: {

@@ -16,6 +16,7 @@ import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } 
 import {
   ADMIN,
   composeFile,
+  composeSecrets,
   DEFAULT_PORTS,
   prepareComposeMounts,
   PUBLIC_CLIENT_ID,
@@ -86,7 +87,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Starte
   let environment = new DockerComposeEnvironment(dirname(composeFile), basename(composeFile))
     .withProjectName(project)
     .withBuild()
-    .withEnvironment(options.environment ?? {})
+    .withEnvironment({ ...composeSecrets(), ...options.environment })
     .withStartupTimeout(options.startupTimeoutMs ?? 300_000);
   // Testcontainers names compose containers "<service>-<index>" once the project prefix is stripped.
   for (const service of SERVICES) environment = environment.withWaitStrategy(`${service}-1`, Wait.forHealthCheck());

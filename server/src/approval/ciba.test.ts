@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApprovalError, bindingMessage } from './ciba.ts';
+import { ApprovalError, bindingMessage, createApprover } from './ciba.ts';
+import {
+  ALICE,
+  captureLogs,
+  createSigner,
+  fakeKeycloak,
+  startFakeServer,
+  userClaims,
+  type FakeReply,
+  type Signer,
+} from '../testing.ts';
 import { DownstreamError } from '../errors.ts';
 import { TOOLS_BY_NAME, toolError, type ToolContext } from '../mcp/tools.ts';
 import { createLogger } from '../log.ts';
@@ -168,5 +178,133 @@ describe('place_order above the threshold, for a client that takes URL elicitati
     const changed = run({ pending: pendingApproval, answer: { action: 'accept' }, summary: 'Buy 90 ACME …' });
     await assert.rejects(changed.result, (e: unknown) => e instanceof ApprovalError && /order changed/.test(e.message));
     assert.deepEqual([...declined.events, ...changed.events], []);
+  });
+});
+
+describe('createApprover().wait (against a fake realm token endpoint)', () => {
+  const alice = { sub: ALICE, username: 'alice', tokenHash: 'h', tokenSha256: 's' } as Principal;
+  const pendingFor = (sub: string) => ({
+    authReqId: 'req-1',
+    expiresIn: 120,
+    interval: 1,
+    summary: 'Buy 40 ACME at 142.35 USD, total 5,694.00',
+    sub,
+    startedAt: Date.now(),
+  });
+  /** A realm token endpoint whose CIBA poll answers with a token for `sub` (or with `reply`). */
+  async function setup(reply: (signer: Signer) => Promise<FakeReply> | FakeReply) {
+    const signer = await createSigner();
+    const endpoint = await startFakeServer(() => reply(signer));
+    const { logger, lines } = captureLogs();
+    const approver = createApprover({ keycloak: fakeKeycloak(signer.keys, endpoint.url), timeoutMs: 5000, logger });
+    return { approver, endpoint, lines };
+  }
+  const tokenFor = async (signer: Signer, sub: string): Promise<FakeReply> => ({
+    json: {
+      access_token: await signer.sign(userClaims({ sub, scope: 'openid trade:write trade:approved' })),
+      token_type: 'Bearer',
+      expires_in: 300,
+    },
+  });
+
+  it("returns the approval when Keycloak's token names the same user", async () => {
+    const { approver, endpoint } = await setup((signer) => tokenFor(signer, ALICE));
+    try {
+      const approval = await approver.wait({ principal: alice, pending: pendingFor(ALICE) });
+      assert.match(approval.accessToken, /^ey/);
+      assert.equal(endpoint.requests.length, 1);
+      assert.match(endpoint.requests[0]?.body ?? '', /grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba/);
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it("refuses to wait on another user's request, without polling Keycloak", async () => {
+    const { approver, endpoint } = await setup((signer) => tokenFor(signer, ALICE));
+    try {
+      await assert.rejects(
+        approver.wait({ principal: alice, pending: pendingFor('bob-sub') }),
+        (e: unknown) => e instanceof ApprovalError && e.code === 'approval_failed' && /another user/.test(e.message),
+      );
+      assert.equal(endpoint.requests.length, 0);
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('refuses an approval token Keycloak issued for another user', async () => {
+    const { approver, endpoint } = await setup((signer) => tokenFor(signer, 'bob-sub'));
+    try {
+      await assert.rejects(
+        approver.wait({ principal: alice, pending: pendingFor(ALICE) }),
+        (e: unknown) => e instanceof ApprovalError && e.code === 'approval_failed' && /another user/.test(e.message),
+      );
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('stops waiting when the client goes away, and logs at info that the request is left to expire', async () => {
+    const { approver, endpoint, lines } = await setup(() => ({
+      status: 400,
+      json: { error: 'authorization_pending', error_description: 'The authorization request is still pending' },
+    }));
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      await assert.rejects(
+        approver.wait({ principal: alice, pending: pendingFor(ALICE), signal: controller.signal }),
+        (e: unknown) => e instanceof ApprovalError && e.code === 'client_gone' && /No order was placed/.test(e.message),
+      );
+      const logged = lines.map((line) => JSON.parse(line) as { level: string; msg: string });
+      assert.ok(
+        logged.some((l) => l.level === 'info' && /approval abandoned: the client went away/.test(l.msg)),
+        lines.join('\n'),
+      );
+    } finally {
+      await endpoint.close();
+    }
+  });
+});
+
+describe('place_order for a client that went away', () => {
+  const principal = { sub: 'alice-sub', username: 'alice', tokenHash: 'h', tokenSha256: 's' } as Principal;
+  const refusal = new DownstreamError('approval_required', 'approval required', {
+    status: 403,
+    approval: { summary: 'Buy 40 ACME at 142.35 USD, total 5,694.00', total: 5694, thresholdUsd: 5000 },
+  });
+
+  it('places nothing when the approval arrives after the client has gone', async () => {
+    const controller = new AbortController();
+    const orders: string[] = [];
+    const ctx = {
+      principal,
+      subjectToken: 'user-token',
+      logger: createLogger('silent'),
+      requestId: 'r',
+      now: () => new Date(),
+      signal: controller.signal,
+      stock: {
+        call: async (call: StockCall) => {
+          if (call.subjectToken === 'user-token') throw refusal;
+          orders.push(call.subjectToken);
+          return { data: { id: 'ord_1', status: 'filled' } } as never;
+        },
+      },
+      approver: {
+        ...unused,
+        // The user approves just as the client disconnects: the approval comes back, the client is gone.
+        approve: async () => {
+          controller.abort();
+          return { accessToken: 'ciba', tokenHash: 'c', tokenSha256: 'c', waitedMs: 1 };
+        },
+      },
+    } as unknown as ToolContext;
+    await assert.rejects(
+      TOOLS_BY_NAME.get('place_order')?.run({ symbol: 'ACME', side: 'buy', quantity: 40 } as never, ctx) ??
+        Promise.resolve(),
+      (e: unknown) => e instanceof ApprovalError && e.code === 'client_gone',
+    );
+    assert.deepEqual(orders, []);
   });
 });

@@ -11,7 +11,13 @@ import type { Logger } from '../log.ts';
 /** What the approval grants: placing orders, and the approval itself (the stock API's check). */
 export const APPROVAL_SCOPE = 'openid trade:write trade:approved';
 
-export type ApprovalErrorCode = 'approval_denied' | 'approval_expired' | 'approval_timeout' | 'approval_failed';
+export type ApprovalErrorCode =
+  | 'approval_denied'
+  | 'approval_expired'
+  | 'approval_timeout'
+  | 'approval_failed'
+  /** The client went away: nothing is placed for nobody. */
+  | 'client_gone';
 
 /** A decision other than yes, or no decision: the tool error says which, and that no order was placed. */
 export class ApprovalError extends Error {
@@ -178,6 +184,16 @@ export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: n
       };
     } catch (error) {
       if (error instanceof ApprovalError) throw error;
+      if (signal?.aborted && !timeout.aborted) {
+        // Keycloak has no way to cancel a CIBA request: it stays on the device until it expires, and an approval
+        // given now yields a token nobody polls for.
+        options.logger.log('info', 'approval abandoned: the client went away; the request is left to expire', {
+          sub: principal.sub,
+          waited: Math.round((Date.now() - pending.startedAt) / 1000),
+          expiresIn: pending.expiresIn,
+        });
+        throw clientGone(summary);
+      }
       const code = (error as { error?: string }).error;
       options.logger.log('info', 'approval not granted', {
         sub: principal.sub,
@@ -190,11 +206,6 @@ export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: n
         throw new ApprovalError(
           'approval_expired',
           `Nobody approved "${summary}" before Keycloak's approval request expired (${pending.expiresIn} s). No order was placed; place it again to ask again.`,
-        );
-      if (signal?.aborted && !timeout.aborted)
-        throw new ApprovalError(
-          'approval_failed',
-          `The client went away while "${summary}" awaited approval. No order was placed.`,
         );
       if (timeout.aborted || (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError')
         throw new ApprovalError(
@@ -221,6 +232,11 @@ export function createApprover(options: { keycloak: KeycloakClient; timeoutMs: n
       return wait({ principal, pending, ...(signal ? { signal } : {}), ...(onWaiting ? { onWaiting } : {}) });
     },
   };
+}
+
+/** The error for a call whose client disconnected: no order is placed after that. */
+export function clientGone(summary: string): ApprovalError {
+  return new ApprovalError('client_gone', `The client went away while "${summary}" was pending. No order was placed.`);
 }
 
 function describe(error: unknown): string {

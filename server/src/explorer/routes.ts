@@ -1,5 +1,7 @@
 // The workshop explorer's routes under /explorer: sign-in with the sandbox realm (authorization code + PKCE,
-// openid-client), a signed session cookie naming the user, and the page showing only that user's calls.
+// openid-client), a signed cookie naming a server-side session, and the page showing only that user's calls.
+// Sign-out deletes the session record, so a copied cookie stops working at once (a cookie that only carried the user
+// and an expiry stayed valid for 8 h after sign-out).
 import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
@@ -17,6 +19,8 @@ export interface ExplorerOptions {
   clientId: string;
   /** Where Keycloak sends the browser back: `<this server's public origin>/explorer/callback`. */
   redirectUri: string;
+  /** Signs the session and sign-in cookies (a subkey of STATE_KEY: keys.ts). */
+  cookieKey: string;
 }
 
 interface Session {
@@ -28,18 +32,23 @@ interface Session {
 const SESSION = 'explorer_session';
 const LOGIN = 'explorer_login';
 const SESSION_SECONDS = 8 * 3600;
+const MAX_SESSIONS = 10_000;
 
 export function explorerRoutes(options: ExplorerOptions): Hono {
   const app = new Hono();
-  // A key of this process only: the calls live in this process too, so a restart loses nothing a session could show.
-  // (A key derived from a configured secret would be forgeable wherever that secret is the sandbox's published one.)
-  const secret = randomBytes(32).toString('hex');
+  const secret = options.cookieKey;
+  // Session records of this process, like the calls they show (explorer/calls.ts): a restart or another replica
+  // loses both together. Bounded: the oldest records go first.
+  const sessions = new Map<string, Session>();
   const secure = options.redirectUri.startsWith('https:');
   const cookieOptions = (maxAge: number) =>
     ({ path: '/explorer', httpOnly: true, sameSite: 'Lax', secure, maxAge }) as const;
   app.use('*', async (c, next) => {
     await next();
     c.header('cache-control', 'no-store'); // a shared machine's back button must not show the previous user's calls
+    // No framing: a page of someone's tokens has no business inside another site's frame (clickjacking).
+    c.header('x-frame-options', 'DENY');
+    c.header('content-security-policy', "frame-ancestors 'none'");
   });
 
   // A second openid-client Configuration on the same discovery (and the same internal-URL fetch) as the exchanger's.
@@ -62,14 +71,21 @@ export function explorerRoutes(options: ExplorerOptions): Hono {
   };
 
   async function session(c: Context): Promise<Session | undefined> {
-    const value = await getSignedCookie(c, secret, SESSION);
-    if (!value) return undefined;
-    try {
-      const parsed = JSON.parse(value) as Session;
-      return parsed.exp > Date.now() / 1000 ? parsed : undefined;
-    } catch {
-      return undefined;
-    }
+    const id = await getSignedCookie(c, secret, SESSION);
+    const record = id ? sessions.get(id) : undefined;
+    if (!id || !record) return undefined;
+    if (record.exp > Date.now() / 1000) return record;
+    sessions.delete(id);
+    return undefined;
+  }
+
+  function openSession(user: Session): string {
+    const id = randomBytes(32).toString('base64url');
+    for (const [old, record] of sessions)
+      if (sessions.size >= MAX_SESSIONS || record.exp <= Date.now() / 1000) sessions.delete(old);
+      else break;
+    sessions.set(id, user);
+    return id;
   }
 
   app.get('/', async (c) => {
@@ -131,7 +147,7 @@ export function explorerRoutes(options: ExplorerOptions): Hono {
         username: typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined,
         exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
       };
-      await setSignedCookie(c, SESSION, JSON.stringify(user), secret, cookieOptions(SESSION_SECONDS));
+      await setSignedCookie(c, SESSION, openSession(user), secret, cookieOptions(SESSION_SECONDS));
       options.logger.log('info', 'explorer sign-in', { sub: user.sub });
       return c.redirect('/explorer', 302);
     } catch (error) {
@@ -140,7 +156,9 @@ export function explorerRoutes(options: ExplorerOptions): Hono {
     }
   });
 
-  app.post('/logout', (c) => {
+  app.post('/logout', async (c) => {
+    const id = await getSignedCookie(c, secret, SESSION);
+    if (id && sessions.delete(id)) options.logger.log('info', 'explorer sign-out');
     deleteCookie(c, SESSION, { path: '/explorer' });
     return c.redirect('/explorer', 303);
   });

@@ -1,8 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createTestApp, RESOURCE, TRADER_SCOPE, userClaims, type TestApp } from '../testing.ts';
+import type { Approver } from '../approval/ciba.ts';
+import type { Principal } from '../auth/verify.ts';
+import { DownstreamError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { createMetrics } from '../metrics.ts';
+import {
+  createTestApp,
+  legacyRequest,
+  RESOURCE,
+  rpc,
+  TRADER_SCOPE,
+  userClaims,
+  type TestApp,
+  type ToolCallResult,
+} from '../testing.ts';
 import { fastToolCall } from './fast-path.ts';
+import { createMcp } from './handler.ts';
 
 // The fast path must answer exactly as the SDK does: two apps, one with the fast path and one without, get the same
 // request bytes, and their answers must be byte-identical. Requests are generated (fast-check) per protocol version
@@ -293,5 +308,88 @@ describe('fastToolCall', () => {
     );
     assert.equal(fastToolCall(legacyHeaders, call({ name: 'whoami', arguments: [] })), undefined, 'array arguments');
     assert.equal(fastToolCall(legacyHeaders, call({ name: 'whoami' }, null)), undefined, 'null id');
+  });
+});
+
+describe('the fast path on a place_order above the approval threshold', () => {
+  const principal = {
+    sub: 'alice-sub',
+    username: 'alice',
+    clientId: 'mcp-cli',
+    scopes: ['mcp:tools', 'trade:write'],
+    jti: 'j',
+    exp: 2_000_000_000,
+    tokenHash: 'h',
+    tokenSha256: 'hh',
+    sessionId: 'session-1',
+    roles: ['trader'],
+  } as Principal;
+  const approvalRequired = new DownstreamError('approval_required', 'approval required', {
+    status: 403,
+    approval: { summary: 'Buy 40 ACME at 142.35 USD, total 5,694.00', total: 5694, thresholdUsd: 5000 },
+  });
+  const args = { symbol: 'ACME', side: 'buy', quantity: 40 };
+
+  /** The fast path's MCP handler with a stock API that needs approval, and an approver the test controls. */
+  function setup(approve: Approver['approve']) {
+    const orders: string[] = [];
+    const mcp = createMcp({
+      stock: {
+        call: async (call) => {
+          if (call.subjectToken === 'user-token') throw approvalRequired;
+          orders.push(call.subjectToken);
+          return {
+            data: { id: 'ord_1', status: 'filled', symbol: 'ACME', side: 'buy', quantity: 40, approvedBy: 'ciba' },
+            exchange: { accessToken: 'x', cache: 'miss', exchangeMs: 1 },
+          } as never;
+        },
+      },
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+      approver: {
+        start: () => Promise.reject(new Error('not used')),
+        wait: () => Promise.reject(new Error('not used')),
+        approve,
+      },
+    });
+    return { mcp, orders };
+  }
+  const call = async (mcp: ReturnType<typeof createMcp>, signal?: AbortSignal) => {
+    const request = new Request(legacyRequest('tools/call', { name: 'place_order', arguments: args }, { token: 'x' }), {
+      ...(signal ? { signal } : {}),
+    });
+    const body = JSON.parse(await request.clone().text()) as unknown;
+    const response = await mcp.tryFast(request, body, { principal, token: 'user-token', requestId: 'r1' });
+    assert.ok(response, 'the fast path should take this call');
+    return (await rpc<ToolCallResult>(response)).result;
+  };
+
+  it("waits for the user's approval and places the order with the approval's token", async () => {
+    const { mcp, orders } = setup(async () => ({
+      accessToken: 'ciba-token',
+      tokenHash: 'c',
+      tokenSha256: 'c',
+      waitedMs: 3000,
+    }));
+    const result = await call(mcp);
+    assert.equal(result?.isError, undefined, JSON.stringify(result));
+    assert.match(result?.content[0]?.text ?? '', /approved on alice's device after 3 s/);
+    assert.deepEqual(orders, ['ciba-token']);
+  });
+
+  it('hands the request signal to the wait: a client that goes away ends it, and no order is placed', async () => {
+    const controller = new AbortController();
+    let sawAbort = false;
+    const { mcp, orders } = setup(async ({ signal }) => {
+      controller.abort(); // the client disconnects while the user has not decided yet
+      sawAbort = signal?.aborted === true;
+      // A user who approves anyway: the approval comes back after the client has gone.
+      return { accessToken: 'ciba-token', tokenHash: 'c', tokenSha256: 'c', waitedMs: 1 };
+    });
+    const result = await call(mcp, controller.signal);
+    assert.ok(sawAbort, 'the approval wait never learned that the client went away');
+    assert.equal(result?.isError, true);
+    assert.equal((result?.structuredContent as { error?: string } | undefined)?.error, 'client_gone');
+    assert.deepEqual(orders, [], 'an order was placed for a client that had gone');
   });
 });

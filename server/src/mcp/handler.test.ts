@@ -3,7 +3,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { serve } from '@hono/node-server';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import {
+  Client as ClientV2,
+  InMemoryTransport,
+  StreamableHTTPClientTransport as TransportV2,
+} from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -109,11 +113,33 @@ describe('createMcp', () => {
   });
   after(() => stopTestApp(t));
 
-  it('registers every tool definition', () => {
-    assert.deepEqual(
-      TOOLS.map((tool) => tool.name),
-      TOOL_NAMES,
-    );
+  it('registers every tool definition on the server it builds, with its scopes and annotations', async () => {
+    const mcp = createMcp({
+      stock: {
+        call: () => {
+          throw new Error('listing tools must not call the stock API');
+        },
+      },
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+    });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const server = mcp.buildServer();
+    await server.connect(serverSide);
+    const client = new ClientV2({ name: 'unit', version: '1' });
+    await client.connect(clientSide);
+    try {
+      const { tools } = await client.listTools();
+      assertToolList(tools as ListedTool[]);
+      for (const tool of tools) {
+        const definition = TOOLS.find((t) => t.name === tool.name);
+        assert.equal(tool.annotations?.readOnlyHint, definition?.readOnly, `readOnlyHint of ${tool.name}`);
+        assert.equal(tool.annotations?.destructiveHint, !definition?.readOnly, `destructiveHint of ${tool.name}`);
+      }
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 
   it('refuses a tool whose scope the token lacks even when called past the HTTP scope gate, on both paths (defence in depth)', async () => {
@@ -146,7 +172,7 @@ describe('createMcp', () => {
     ]) {
       const body = JSON.parse(await request.clone().text()) as unknown;
       const viaSdk = await rpc<ToolCallResult>(await mcp.fetch(request, auth, body));
-      const fast = await mcp.tryFast(request.headers, body, auth);
+      const fast = await mcp.tryFast(request, body, auth);
       assert.ok(fast, 'the fast path should take this well-formed call');
       for (const [label, reply] of [
         ['SDK', viaSdk],

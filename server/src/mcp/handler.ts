@@ -58,7 +58,7 @@ export function toAuthInfo(auth: RequestAuth): AuthInfo {
  * MCP framing for both eras (SDK v2) and the fast path, around one shared runTool.
  *
  *   const mcp = createMcp({ stock, logger, metrics });
- *   const response = (await mcp.tryFast(headers, parsed, auth)) ?? (await mcp.fetch(request, auth, parsed));
+ *   const response = (await mcp.tryFast(request, parsed, auth)) ?? (await mcp.fetch(request, auth, parsed));
  */
 export function createMcp(deps: McpDeps) {
   const now = deps.now ?? (() => new Date());
@@ -335,13 +335,15 @@ export function createMcp(deps: McpDeps) {
      * Anything else — other methods, bad arguments, unknown tools, malformed envelopes — returns undefined and goes
      * to the SDK, which owns every error answer.
      */
-    async tryFast(headers: Headers, parsedBody: unknown, auth: RequestAuth): Promise<Response | undefined> {
-      const call = fastToolCall(headers, parsedBody);
+    async tryFast(request: Request, parsedBody: unknown, auth: RequestAuth): Promise<Response | undefined> {
+      const call = fastToolCall(request.headers, parsedBody);
       if (!call) return undefined;
       const args = call.tool.inputSchema.safeParse(call.arguments ?? {});
       if (!args.success) return undefined;
       deps.metrics.fastPathCalls += 1;
-      const result = await runTool(call.tool, args.data, auth, auth.token);
+      // The request's signal aborts when the client goes away, as the SDK path's ctx.mcpReq.signal does: a
+      // place_order awaiting approval stops waiting and places nothing.
+      const result = await runTool(call.tool, args.data, auth, auth.token, { signal: request.signal });
       const body =
         call.era === 'modern'
           ? {

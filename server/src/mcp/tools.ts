@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
 import { inputRequired } from '@modelcontextprotocol/server';
-import { ApprovalError, type Approver, type PendingApproval } from '../approval/ciba.ts';
+import { ApprovalError, clientGone, type Approver, type PendingApproval } from '../approval/ciba.ts';
 import { DownstreamError, ExchangeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -209,7 +209,18 @@ export const TOOLS: readonly ToolDefinition[] = [
         approvedBy: string | null;
       };
       const order = { method: 'POST' as const, path: '/orders', body: args };
+      const describeOrder = `${args.side} ${args.quantity} ${args.symbol}`;
+      /** No order is sent for a client that has gone: it could never learn the outcome (checked before each POST). */
+      const stillWanted = () => {
+        if (!ctx.signal?.aborted) return;
+        ctx.logger.log('info', 'order not placed: the client went away', {
+          requestId: ctx.requestId,
+          sub: ctx.principal.sub,
+        });
+        throw clientGone(describeOrder);
+      };
       let placed: Order;
+      stillWanted();
       try {
         ({ data: placed } = await ctx.stock.call<Order>({
           principal: ctx.principal,
@@ -265,6 +276,7 @@ export const TOOLS: readonly ToolDefinition[] = [
         const approval = pending
           ? await ctx.approver.wait({ principal: ctx.principal, pending, ...waiting })
           : await ctx.approver.approve({ principal: ctx.principal, summary, ...waiting });
+        stillWanted();
         ({ data: placed } = await ctx.stock.call<Order>({
           principal: { ...ctx.principal, tokenHash: approval.tokenHash, tokenSha256: approval.tokenSha256 },
           subjectToken: approval.accessToken,
