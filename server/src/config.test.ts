@@ -153,6 +153,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes STATE_KEY as 64 hex characters, refuses anything else by name, and makes a random one when unset', () => {
+    const key = 'a1'.repeat(32);
+    const config = loadConfig({ STATE_KEY: key });
+    assert.equal(config.stateKeySource, 'config');
+    assert.equal(config.stateKey.toString('hex'), key);
+    assert.throws(() => loadConfig({ STATE_KEY: 'sandbox-mcp-server-secret' }), /"STATE_KEY" must be 64 hex/);
+    const a = loadConfig({});
+    const b = loadConfig({ STATE_KEY: '' });
+    assert.equal(a.stateKeySource, 'generated');
+    assert.equal(a.stateKey.length, 32);
+    assert.notDeepEqual(a.stateKey, b.stateKey, 'two processes without STATE_KEY must not share a key');
+  });
+
   it('names the variable even when the schema message does not', () => {
     assert.match(configError({ LOG_LEVEL: 'loud' }), /"LOG_LEVEL"/);
     assert.match(configError({ HTTP_TIMEOUT_MS: '-5' }), /"HTTP_TIMEOUT_MS" must be positive/);

@@ -107,6 +107,11 @@ const EnvSchema = z.object({
       )
       .optional(),
   ),
+  /**
+   * On SIGTERM, how long requests in flight may take to finish before they are cut: above APPROVAL_TIMEOUT_S, so an
+   * order awaiting approval can still complete (compose's stop_grace_period must be longer still).
+   */
+  SHUTDOWN_TIMEOUT_S: positiveInt('SHUTDOWN_TIMEOUT_S', 55),
   MAX_BODY_BYTES: positiveInt('MAX_BODY_BYTES', 1_000_000),
   MAX_TOKEN_BYTES: positiveInt('MAX_TOKEN_BYTES', 8192),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

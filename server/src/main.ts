@@ -1,8 +1,10 @@
-// Entry point: parse config once, build the app, listen, stop cleanly on SIGTERM/SIGINT.
+// Entry point: parse config once, build the app, listen, stop cleanly on SIGTERM/SIGINT (drain, then exit).
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
+import { answerClientErrors, drain } from './serve.ts';
 
 let config: Config;
 try {
@@ -15,6 +17,14 @@ try {
   throw error;
 }
 const logger = createLogger(config.LOG_LEVEL);
+if (config.stateKeySource === 'generated')
+  logger.log(
+    'warn',
+    'STATE_KEY is not set: this process made its own; a second replica could not read its requestState',
+    {
+      fix: 'set STATE_KEY to the same 64 hex characters on every replica (make up generates .run/secrets/state-key)',
+    },
+  );
 const { app, close } = createApp({ config, logger });
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   logger.log('info', 'mcp server listening', {
@@ -34,9 +44,12 @@ server.on('error', (error: NodeJS.ErrnoException) => {
   );
   process.exit(1);
 });
+answerClientErrors(server as Server, logger);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    server.close();
-    void close().finally(() => process.exit(0));
+    logger.log('info', 'shutting down: finishing requests in flight', { signal, timeoutS: config.SHUTDOWN_TIMEOUT_S });
+    void drain(server as Server, { timeoutMs: config.SHUTDOWN_TIMEOUT_S * 1000, close, logger })
+      .then((finished) => logger.log('info', 'stopped', { finishedInFlight: finished }))
+      .finally(() => process.exit(0));
   });
 }

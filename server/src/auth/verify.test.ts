@@ -114,7 +114,7 @@ describe('verifyAccessToken', () => {
   it('rejects an unsigned alg none token', async () => {
     const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(userClaims())}.`;
     issuedTokens.add(token);
-    await rejects(token, /not allowed|not a valid signed JWT/);
+    await rejects(token, /not allowed|not a valid signed JWT|not a compact JWS/);
   });
 
   it('rejects an HS256 token signed with the public key bytes', async () => {
@@ -191,7 +191,22 @@ describe('verifyAccessToken', () => {
   it('rejects text that is not a JWT', async () => {
     const token = 'definitely-not-a-jwt-token-value';
     issuedTokens.add(token);
-    await rejects(token, /not a valid signed JWT/);
+    await rejects(token, /not a compact JWS in unpadded base64url/);
+  });
+
+  it('rejects a valid token re-spelled with base64 padding or with the unused bits of its signature set', async () => {
+    const token = await signer.sign();
+    await verifyAccessToken(token, options); // the spelling Keycloak issues verifies
+    const [header, payload, signature = ''] = token.split('.');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // A 256-byte RS256 signature is 342 characters: the last one carries 2 bits of data and 4 unused ones.
+    const last = alphabet.indexOf(signature.slice(-1));
+    const flipped = `${signature.slice(0, -1)}${alphabet[last | 1] === signature.slice(-1) ? alphabet[last & ~1] : alphabet[last | 1]}`;
+    assert.deepEqual(Buffer.from(flipped, 'base64url'), Buffer.from(signature, 'base64url'), 'same bytes');
+    for (const respelled of [`${header}.${payload}.${signature}==`, `${header}.${payload}.${flipped}`]) {
+      issuedTokens.add(respelled);
+      await rejects(respelled, /not a compact JWS in unpadded base64url/);
+    }
   });
 
   it('answers temporarily_unavailable when the keys cannot be fetched', async () => {

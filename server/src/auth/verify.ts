@@ -20,9 +20,8 @@ export interface Principal {
   /** SHA-256 prefix of the raw token: for logs, never the token itself. */
   tokenHash: string;
   /**
-   * Full SHA-256 (base64url) of the token's canonical spelling: the exchange cache key for this subject token. Two
-   * spellings of one JWT (padding appended, the unused low bits of a part's last character flipped) verify alike, so
-   * they must share a key, or each spelling costs a Keycloak exchange.
+   * Full SHA-256 (base64url) of the token: the exchange cache key for this subject token. Only the canonical spelling
+   * is accepted (isCanonicalCompactJws), so one JWT has one key.
    */
   tokenSha256: string;
 }
@@ -107,19 +106,26 @@ function explain(error: unknown, options: VerifyOptions): AuthError {
   });
 }
 
+/** Three parts of base64url characters: no padding, no whitespace, no other alphabet (RFC 7515 §2, §7.1). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 /**
- * The compact JWS with each part re-encoded from its decoded bytes: unpadded base64url with zero unused bits, the one
- * spelling `jose` would produce. Call it on tokens that verified (three parts).
+ * Whether `token` is a compact JWS spelled the one way RFC 7515 allows: unpadded base64url whose last character
+ * leaves no unused bits set. jose decodes padded and non-canonical parts leniently, so a token re-spelled that way
+ * would verify; it is refused here instead, and one JWT has one spelling (one cache key, one log hash).
+ *
+ *   isCanonicalCompactJws('eyJ….eyJ….sig')   // true
+ *   isCanonicalCompactJws('eyJ….eyJ….sig=')  // false: padding
  */
-export function canonicalJws(token: string): string {
-  return token
-    .split('.')
-    .map((part) => Buffer.from(part, 'base64url').toString('base64url'))
-    .join('.');
+export function isCanonicalCompactJws(token: string): boolean {
+  return (
+    COMPACT_JWS.test(token) &&
+    token.split('.').every((part) => Buffer.from(part, 'base64url').toString('base64url') === part)
+  );
 }
 
 function tokenDigests(token: string): { tokenHash: string; tokenSha256: string } {
-  const digest = createHash('sha256').update(canonicalJws(token)).digest();
+  const digest = createHash('sha256').update(token).digest();
   return { tokenHash: digest.toString('hex', 0, 8), tokenSha256: digest.toString('base64url') };
 }
 
@@ -127,6 +133,11 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
   if (Buffer.byteLength(token) > options.maxTokenBytes) {
     throw new AuthError('invalid_token', `The access token is larger than ${options.maxTokenBytes} bytes.`);
   }
+  if (!isCanonicalCompactJws(token))
+    throw new AuthError(
+      'invalid_token',
+      'The access token is not a compact JWS in unpadded base64url (RFC 7515): send the access_token exactly as Keycloak issued it.',
+    );
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, options.keys, {
