@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { answerClientErrors, drain } from './serve.ts';
-import { captureLogs } from './testing.ts';
+import { captureLogs, closedPort, startFakeServer } from './testing.ts';
 
 /** A Node server for `app` on a free loopback port. */
 async function listen(app: Hono): Promise<{ server: Server; port: number }> {
@@ -94,5 +96,44 @@ describe('drain', () => {
     assert.ok((await stuck) instanceof Error, 'the stuck request should have been cut');
     assert.ok(lines.some((line) => /requests still running at the deadline were cut/.test(line)));
     assert.equal((server.address() as AddressInfo | null) ?? null, null);
+  });
+});
+
+describe('main.ts on SIGTERM', () => {
+  it('finishes a slow request in flight, then exits 0', async () => {
+    // A realm whose key endpoint answers after 1.5 s makes /readyz a slow request.
+    const slowKeycloak = await startFakeServer(() => ({ delayMs: 1500, json: { keys: [] } }));
+    const port = await closedPort();
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./main.ts', import.meta.url))], {
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        ISSUER_URL: `${slowKeycloak.url}/realms/sandbox`,
+        EXPLORER: 'off',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !output.includes('mcp server listening'); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.match(output, /mcp server listening/);
+      const slow = fetch(`http://127.0.0.1:${port}/readyz`, { headers: { host: 'localhost' } });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      child.kill('SIGTERM');
+      const response = await slow;
+      assert.equal(response.status, 200, output);
+      assert.equal(((await response.json()) as { status: string }).status, 'ready');
+      assert.equal(await exited, 0, output);
+      assert.match(output, /shutting down: finishing requests in flight/);
+      assert.match(output, /"finishedInFlight":true/);
+    } finally {
+      child.kill('SIGKILL');
+      await slowKeycloak.close();
+    }
   });
 });
