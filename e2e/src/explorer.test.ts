@@ -138,4 +138,49 @@ describe('workshop explorer: each attendee watches their own token exchanges, li
     await page.locator('#sign-in').waitFor({ timeout: 10_000 });
     assert.equal(await page.evaluate(async () => (await fetch('/explorer/calls')).status), 401);
   });
+
+  it('a session cookie copied before sign-out is refused after it (the server deletes the session)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await signInToExplorer(page, 'bob');
+      const cookie = (await context.cookies()).find((c) => c.name === 'explorer_session');
+      assert.ok(cookie, 'no session cookie after sign-in');
+      const withCookie = () =>
+        fetch(`${stack().urls.mcpOrigin}/explorer/calls`, { headers: { cookie: `explorer_session=${cookie.value}` } });
+      assert.equal((await withCookie()).status, 200, 'the copied cookie works while signed in');
+      await page.locator('button', { hasText: 'Sign out' }).click();
+      await page.locator('#sign-in').waitFor({ timeout: 10_000 });
+      assert.equal((await withCookie()).status, 401, 'the copied cookie still works after sign-out');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('refuses a foreign Host (DNS rebinding) and forbids framing', async () => {
+    const page = await fetch(`${stack().urls.mcpOrigin}/explorer`);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    // fetch cannot set Host; node:http can.
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL('/explorer', stack().urls.mcpOrigin);
+      request({ host: '127.0.0.1', port: url.port, path: url.pathname, headers: { host: 'attacker.example' } }, (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(status, 403);
+    // A page of another origin that frames the explorer gets nothing rendered in the frame.
+    const attacker = await (await browser.newContext()).newPage();
+    await attacker.setContent(`<iframe id="f" src="${stack().urls.mcpOrigin}/explorer"></iframe>`);
+    await attacker.waitForTimeout(1000);
+    const framed = attacker.frames().find((f) => f.url().includes('/explorer'));
+    const text = framed ? await framed.evaluate(() => document.body?.innerText ?? '').catch(() => '') : '';
+    assert.doesNotMatch(text, /Sign in/, 'the explorer rendered inside a foreign frame');
+    await attacker.context().close();
+  });
 });
