@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
@@ -169,6 +170,7 @@ describe('createApp', () => {
       const body = (await response.json()) as Record<string, unknown>;
       assert.equal(body.cache, 'memory');
       assert.equal(typeof body.exchanges, 'number');
+      assert.deepEqual(body.replica, { host: hostname(), pid: process.pid }, 'which replica answered');
     });
 
     it('answers an unknown route with a JSON 404 naming the MCP endpoint', async () => {

@@ -1,6 +1,7 @@
 // The request path, in order: well-known metadata → Host/Origin guard → bearer auth → tool scopes → MCP (SDK)
 // → tool → token exchange → stock API.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createApprover } from './approval/ciba.ts';
 import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
@@ -14,7 +15,7 @@ import { createStockApi } from './downstream/stock-api.ts';
 import { AuthError } from './errors.ts';
 import { createMemoryCache, createNoCache, createRedisCache, type TokenCache } from './exchange/cache.ts';
 import { createExchanger, type Exchanger } from './exchange/exchanger.ts';
-import { createCallStore } from './explorer/calls.ts';
+import { createMemoryExplorerStore, createRedisExplorerStore, type ExplorerStore } from './explorer/store.ts';
 import { createCallRecorder } from './explorer/recorder.ts';
 import { explorerRoutes } from './explorer/routes.ts';
 import { createKeycloakClient, type KeycloakClient } from './exchange/keycloak.ts';
@@ -37,6 +38,8 @@ export interface AppDeps {
   tokenVerifier?: (token: string) => Promise<Principal>;
   /** Replaces token exchange (check-server's deliberately broken test fixture only). Never set by main.ts. */
   exchanger?: Exchanger;
+  /** The explorer's store (tests); default: Redis when REDIS_URL is set, else memory. */
+  explorerStore?: ExplorerStore;
 }
 
 /** Errors Node raises when the client goes away mid-request (the answer then reaches nobody). */
@@ -92,10 +95,24 @@ export function createApp(deps: AppDeps) {
     exchanger,
     metrics,
   });
-  const explorerStore = config.EXPLORER === 'on' ? createCallStore() : undefined;
+  // The explorer's sessions and calls: in Redis when the server has one (every replica sees them), else in memory.
+  const explorerStore =
+    config.EXPLORER !== 'on'
+      ? undefined
+      : config.REDIS_URL && deps.explorerStore === undefined
+        ? createRedisExplorerStore(config.REDIS_URL, config.REDIS_KEY_PREFIX, (error) =>
+            logger.log(
+              'warn',
+              'explorer: redis error; calls are not recorded and sessions not found until it is back',
+              {
+                message: error.message,
+              },
+            ),
+          )
+        : (deps.explorerStore ?? createMemoryExplorerStore());
   const recorder = explorerStore
     ? createCallRecorder({
-        store: explorerStore,
+        store: explorerStore.calls,
         tokenEndpoint: async () => (await keycloak.configuration()).serverMetadata().token_endpoint ?? '',
         clientId: config.CLIENT_ID,
         clientSecret: config.CLIENT_SECRET,
@@ -146,7 +163,8 @@ export function createApp(deps: AppDeps) {
     app.route(
       '/explorer',
       explorerRoutes({
-        store: explorerStore,
+        store: explorerStore.calls,
+        sessions: explorerStore.sessions,
         keycloak,
         logger,
         clientId: config.EXPLORER_CLIENT_ID,
@@ -162,7 +180,11 @@ export function createApp(deps: AppDeps) {
     const status = !kc.ok ? 'unavailable' : redis.ok ? 'ready' : 'degraded';
     return c.json({ status, checks: { keycloak: kc, cache: { kind: cache.kind, ...redis } } }, kc.ok ? 200 : 503);
   });
-  app.get('/metrics', (c) => c.json({ ...metrics, cache: cache.kind, cacheSkewSeconds: config.EXCHANGE_CACHE_SKEW_S }));
+  // Counters of this replica only: `replica` says which one answered (behind a load balancer, each is scraped alone).
+  const replica = { host: hostname(), pid: process.pid };
+  app.get('/metrics', (c) =>
+    c.json({ ...metrics, cache: cache.kind, cacheSkewSeconds: config.EXCHANGE_CACHE_SKEW_S, replica }),
+  );
 
   const mcpPath = config.resourceUrl.pathname;
   app.use(mcpPath, async function originGuard(c, next) {
@@ -310,9 +332,10 @@ export function createApp(deps: AppDeps) {
     cache,
     keycloak,
     /** The explorer's recorded calls (undefined with EXPLORER=off). */
-    calls: explorerStore,
+    calls: explorerStore?.calls,
     async close() {
       await cache.close();
+      await explorerStore?.close();
     },
   };
 }

@@ -13,5 +13,4 @@ describe('subkey', () => {
     assert.equal(subkey(Buffer.from(key), 'mcp-request-state'), state);
     assert.notEqual(subkey(Buffer.from('c4'.repeat(32), 'hex'), 'mcp-request-state'), state);
   });
-
 });

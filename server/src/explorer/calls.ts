@@ -62,25 +62,27 @@ export function decodeToken(token: string): DecodedToken {
   }
 }
 
+/** Where the explorer keeps each user's last calls: this process's memory, or Redis shared by every replica. */
 export interface CallStore {
-  record(trace: Omit<CallTrace, 'id'>): void;
+  /** Never throws: a call that cannot be recorded is only missing from the page. */
+  record(trace: Omit<CallTrace, 'id'>): Promise<void>;
   /** The user's calls, newest first. */
-  list(sub: string): readonly CallTrace[];
+  list(sub: string): Promise<readonly CallTrace[]>;
   /** The newest call id of this user (0 when none): the page's poll asks whether it changed. */
-  latest(sub: string): number;
+  latest(sub: string): Promise<number>;
 }
 
 /**
- * Keeps the last `perUser` calls of each of the last `users` users, in this process (one server instance, as the
- * sandbox runs it): enough for a workshop room, gone on restart.
+ * Keeps the last `perUser` calls of each of the last `users` users, in this process: one server replica (no
+ * REDIS_URL); with Redis every replica shares store.ts's store instead.
  */
-export function createCallStore(options: { perUser?: number; users?: number } = {}): CallStore {
-  const perUser = options.perUser ?? 20;
+export function createMemoryCallStore(options: { perUser?: number; users?: number } = {}): CallStore {
+  const perUser = options.perUser ?? CALLS_PER_USER;
   const users = options.users ?? 500;
   const byUser = new Map<string, CallTrace[]>();
   let nextId = 1;
   return {
-    record(trace) {
+    async record(trace) {
       const calls = byUser.get(trace.sub) ?? [];
       byUser.delete(trace.sub); // re-insert: the map's order is least recently active first
       calls.unshift({ ...trace, id: nextId++ });
@@ -88,7 +90,10 @@ export function createCallStore(options: { perUser?: number; users?: number } = 
       byUser.set(trace.sub, calls);
       if (byUser.size > users) byUser.delete(byUser.keys().next().value as string);
     },
-    list: (sub) => byUser.get(sub) ?? [],
-    latest: (sub) => byUser.get(sub)?.[0]?.id ?? 0,
+    list: async (sub) => byUser.get(sub) ?? [],
+    latest: async (sub) => byUser.get(sub)?.[0]?.id ?? 0,
   };
 }
+
+/** How many calls of each user the explorer keeps. */
+export const CALLS_PER_USER = 20;

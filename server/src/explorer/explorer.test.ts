@@ -49,7 +49,7 @@ describe('workshop explorer', () => {
   it("records a call under the user's sub: both tokens decoded, the exchange request redacted, a miss then a hit", async () => {
     await callTool('get_stock_info', { symbol: 'ACME' });
     await callTool('get_stock_info', { symbol: 'ACME' });
-    const [second, first] = t.calls?.list(ALICE) ?? [];
+    const [second, first] = (await t.calls?.list(ALICE)) ?? [];
     assert.ok(first && second, 'two calls recorded');
     assert.equal(first.tool, 'get_stock_info');
     assert.equal(first.outcome, 'ok');
@@ -67,7 +67,7 @@ describe('workshop explorer', () => {
     assert.notDeepEqual(step.exchanged?.claims.aud, first.userToken.claims.aud);
     assert.equal(second.steps[0]?.cache, 'hit');
     assert.equal(second.steps[0]?.exchangeRequest, undefined, 'a hit sends nothing to Keycloak');
-    const everything = JSON.stringify(t.calls?.list(ALICE));
+    const everything = JSON.stringify(await t.calls?.list(ALICE));
     for (const secret of [token, CLIENT_SECRET, ...exchanged])
       assert.ok(!everything.includes(secret), 'no token or secret in what the explorer keeps');
   });
@@ -77,7 +77,7 @@ describe('workshop explorer', () => {
     t.tokenEndpoint.reply = () => ({ status: 400, json: { error: 'invalid_scope', error_description: 'no' } });
     const result = await callTool('get_stock_info', { symbol: 'ACME' }, other);
     assert.equal(result?.isError, true);
-    const [call] = t.calls?.list('refused-user') ?? [];
+    const [call] = (await t.calls?.list('refused-user')) ?? [];
     assert.equal(call?.outcome, 'error');
     assert.equal(call?.steps[0]?.exchangeError?.code, 'scope_refused');
     assert.match(call?.steps[0]?.decision ?? '', /not reached/);
@@ -95,7 +95,7 @@ describe('workshop explorer', () => {
     } finally {
       t.stockApi.reply = normal;
     }
-    const [refused] = t.calls?.list('refused-by-stock-api') ?? [];
+    const [refused] = (await t.calls?.list('refused-by-stock-api')) ?? [];
     assert.equal(refused?.steps[0]?.cache, 'hit');
     assert.equal(refused?.steps[0]?.status, 503);
     assert.equal(refused?.steps[0]?.decision, 'stock_api_error');

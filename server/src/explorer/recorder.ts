@@ -116,7 +116,7 @@ export function createCallRecorder(options: RecorderOptions): CallRecorder {
           },
         }),
         end(outcome, errorText) {
-          options.store.record({
+          void options.store.record({
             at: new Date().toISOString(),
             tool: call.tool,
             requestId: call.requestId,

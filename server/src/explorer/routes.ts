@@ -1,18 +1,19 @@
 // The workshop explorer's routes under /explorer: sign-in with the sandbox realm (authorization code + PKCE,
-// openid-client), a signed cookie naming a server-side session, and the page showing only that user's calls.
-// Sign-out deletes the session record, so a copied cookie stops working at once (a cookie that only carried the user
-// and an expiry stayed valid for 8 h after sign-out).
-import { randomBytes } from 'node:crypto';
+// openid-client), a signed cookie naming a server-side session (store.ts: memory or Redis), and the page showing only
+// that user's calls. Sign-out deletes the session record, so a copied cookie stops working at once (a cookie that only
+// carried the user and an expiry stayed valid for 8 h after sign-out).
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import * as oidc from 'openid-client';
 import type { KeycloakClient } from '../exchange/keycloak.ts';
 import type { Logger } from '../log.ts';
 import type { CallStore } from './calls.ts';
+import type { ExplorerSession, SessionStore } from './store.ts';
 import { callsFragment, explorerPage, signInPage } from './page.ts';
 
 export interface ExplorerOptions {
   store: CallStore;
+  sessions: SessionStore;
   keycloak: KeycloakClient;
   logger: Logger;
   /** The realm client the explorer signs users in with (public, PKCE). */
@@ -23,23 +24,13 @@ export interface ExplorerOptions {
   cookieKey: string;
 }
 
-interface Session {
-  sub: string;
-  username: string | undefined;
-  exp: number;
-}
-
 const SESSION = 'explorer_session';
 const LOGIN = 'explorer_login';
 const SESSION_SECONDS = 8 * 3600;
-const MAX_SESSIONS = 10_000;
 
 export function explorerRoutes(options: ExplorerOptions): Hono {
   const app = new Hono();
   const secret = options.cookieKey;
-  // Session records of this process, like the calls they show (explorer/calls.ts): a restart or another replica
-  // loses both together. Bounded: the oldest records go first.
-  const sessions = new Map<string, Session>();
   const secure = options.redirectUri.startsWith('https:');
   const cookieOptions = (maxAge: number) =>
     ({ path: '/explorer', httpOnly: true, sameSite: 'Lax', secure, maxAge }) as const;
@@ -70,38 +61,25 @@ export function explorerRoutes(options: ExplorerOptions): Hono {
     return configuration;
   };
 
-  async function session(c: Context): Promise<Session | undefined> {
+  async function session(c: Context): Promise<ExplorerSession | undefined> {
     const id = await getSignedCookie(c, secret, SESSION);
-    const record = id ? sessions.get(id) : undefined;
-    if (!id || !record) return undefined;
-    if (record.exp > Date.now() / 1000) return record;
-    sessions.delete(id);
-    return undefined;
-  }
-
-  function openSession(user: Session): string {
-    const id = randomBytes(32).toString('base64url');
-    for (const [old, record] of sessions)
-      if (sessions.size >= MAX_SESSIONS || record.exp <= Date.now() / 1000) sessions.delete(old);
-      else break;
-    sessions.set(id, user);
-    return id;
+    return id ? options.sessions.get(id) : undefined;
   }
 
   app.get('/', async (c) => {
     const user = await session(c);
     if (!user) return c.html(signInPage());
-    const calls = options.store.list(user.sub);
-    return c.html(explorerPage(user, calls, `"${options.store.latest(user.sub)}"`));
+    const [calls, latest] = await Promise.all([options.store.list(user.sub), options.store.latest(user.sub)]);
+    return c.html(explorerPage(user, calls, `"${latest}"`));
   });
 
   app.get('/calls', async (c) => {
     const user = await session(c);
     if (!user) return c.text('Sign in at /explorer first.', 401);
-    const etag = `"${options.store.latest(user.sub)}"`;
+    const etag = `"${await options.store.latest(user.sub)}"`;
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, { etag });
     c.header('etag', etag);
-    return c.html(callsFragment(options.store.list(user.sub)));
+    return c.html(callsFragment(await options.store.list(user.sub)));
   });
 
   app.get('/login', async (c) => {
@@ -142,12 +120,12 @@ export function explorerRoutes(options: ExplorerOptions): Hono {
       });
       const claims = tokens.claims();
       if (!claims) throw new Error('Keycloak returned no ID token');
-      const user: Session = {
+      const user: ExplorerSession = {
         sub: claims.sub,
         username: typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined,
         exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
       };
-      await setSignedCookie(c, SESSION, openSession(user), secret, cookieOptions(SESSION_SECONDS));
+      await setSignedCookie(c, SESSION, await options.sessions.open(user), secret, cookieOptions(SESSION_SECONDS));
       options.logger.log('info', 'explorer sign-in', { sub: user.sub });
       return c.redirect('/explorer', 302);
     } catch (error) {
@@ -158,7 +136,8 @@ export function explorerRoutes(options: ExplorerOptions): Hono {
 
   app.post('/logout', async (c) => {
     const id = await getSignedCookie(c, secret, SESSION);
-    if (id && sessions.delete(id)) options.logger.log('info', 'explorer sign-out');
+    if (id && (await options.sessions.revoke(id))) options.logger.log('info', 'explorer sign-out');
+    else if (id) options.logger.log('warn', 'explorer sign-out: no session to end (expired, or the store is down)');
     deleteCookie(c, SESSION, { path: '/explorer' });
     return c.redirect('/explorer', 303);
   });
