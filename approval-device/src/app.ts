@@ -1,65 +1,99 @@
-// The mock approval device. Keycloak's CIBA HTTP authentication channel POSTs each authentication request to
-// /ciba/requests (with a bearer token for the callback); the user's page /users/<name> lists their pending requests
-// with the binding message and Approve / Deny, and a decision is reported to Keycloak's CIBA callback endpoint.
-// Plain server-rendered HTML, no script. Tokens are kept in memory only and never rendered or logged (a hash is).
-import { createHash, randomUUID } from 'node:crypto';
+// The mock approval device, the user's own. Keycloak's CIBA HTTP authentication channel POSTs each authentication
+// request to /ciba/requests with a bearer token it signed (channel.ts); the device verifies that token and files the
+// request under the user it names. The user signs in with the realm (keycloak.ts), sees only their own requests on
+// /users/<name>, and decides each once (requests.ts); the decision goes to Keycloak's CIBA callback endpoint with
+// Keycloak's token. Every answer refuses framing; every request must name an allowed Host; every POST from a browser
+// must come from this origin and carry the session's CSRF token (docs/approval.md, "The device's threat model").
+// Tokens are kept in memory only and never rendered or logged (a hash is).
+import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { html, raw } from 'hono/html';
-import { z } from 'zod';
+import type { JWTVerifyGetKey } from 'jose';
+import * as oidc from 'openid-client';
+import { ChannelError, ChannelRequest, channelBearer, verifyChannelToken } from './channel.ts';
 import type { Config } from './config.ts';
+import { hostGuard, originGuard, pageHeaders } from './guards.ts';
+import type { SignIn } from './keycloak.ts';
+import { devicePage, messagePage, notYourDevicePage, signInPage } from './pages.ts';
+import { createRequestStore } from './requests.ts';
+import { createSessions, csrfMatches, localPath } from './session.ts';
 
 export type LogWriter = (entry: Record<string, unknown>) => void;
-type Status = 'pending' | 'approved' | 'denied' | 'expired' | 'failed';
+export type { RequestView as ApprovalRequest } from './requests.ts';
 
-export interface ApprovalRequest {
-  id: string;
-  user: string;
-  bindingMessage: string;
-  /** The binding message as words: the MCP server writes "Buy-40-ACME-…" because Keycloak allows no spaces. */
-  summary: string;
-  scope: string;
-  receivedAt: string;
-  status: Status;
-  /** What Keycloak answered to the decision (failed: why). */
-  outcome?: string;
+export interface AppOptions {
+  config: Config;
+  log: LogWriter;
+  /** The realm's keys (createRemoteJWKSet in main, a local set in tests): they verify Keycloak's channel token. */
+  keys: JWTVerifyGetKey;
+  /** Sign-in with the realm (openid-client in main, a fake in tests). */
+  signIn: SignIn;
+  /** Reaches Keycloak's callback endpoint (tests record it). */
+  fetch?: typeof fetch;
+  now?: () => number;
 }
-
-/** The request body Keycloak's HttpAuthenticationChannelProvider sends (AuthenticationChannelRequest). */
-const ChannelRequest = z.object({
-  login_hint: z.string().min(1).max(255),
-  binding_message: z.string().max(255).optional(),
-  scope: z.string().max(1024).optional(),
-  is_consent_required: z.boolean().optional(),
-  acr_values: z.string().optional(),
-});
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
-export function createApp(options: { config: Config; log: LogWriter; fetch?: typeof fetch; now?: () => number }) {
-  const { config, log } = options;
+export function createApp(options: AppOptions) {
+  const { config, log, signIn } = options;
   const post = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
-  const requests = new Map<string, ApprovalRequest & { callbackToken: string; expiresAt: number }>();
+  const at = () => new Date(now()).toISOString();
+  const store = createRequestStore({ ttlMs: config.REQUEST_TTL_S * 1000, now });
+  const sessions = createSessions({ secure: config.PUBLIC_URL.startsWith('https:'), now });
   const app = new Hono();
 
-  const sweep = () => {
-    for (const [id, r] of requests) if (now() > r.expiresAt) requests.delete(id);
+  const refuse = (c: Context, status: 401 | 403 | 404 | 409 | 410, reason: string, title: string, text: string) => {
+    log({ at: at(), level: 'warn', msg: 'refused', reason, method: c.req.method, path: c.req.path });
+    return c.html(messagePage(title, text), status);
   };
-  const publicView = ({
-    callbackToken: _t,
-    expiresAt: _e,
-    ...view
-  }: ApprovalRequest & { callbackToken: string; expiresAt: number }) => view;
+
+  app.use('*', pageHeaders());
+  app.use(
+    '*',
+    hostGuard(config.ALLOWED_HOSTS, (host) => {
+      log({ at: at(), level: 'warn', msg: 'refused', reason: 'host', host: host.slice(0, 100) });
+      return new Response(
+        `Invalid Host header: this device answers only to ${config.ALLOWED_HOSTS.join(', ')} (DNS-rebinding guard).\n`,
+        { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } },
+      );
+    }),
+  );
+  app.use(
+    '*',
+    originGuard(config.PUBLIC_URL, (origin) => {
+      log({ at: at(), level: 'warn', msg: 'refused', reason: 'origin', origin: origin.slice(0, 100) });
+      return new Response(
+        `Cross-origin request refused: a form on ${config.PUBLIC_URL} may post here, not one on ${origin.slice(0, 100)}.\n`,
+        {
+          status: 403,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+        },
+      );
+    }),
+  );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
+  // Keycloak's HTTP authentication channel. Only a token the realm signed for this request is accepted.
   app.post('/ciba/requests', async (c) => {
-    const bearer = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-    if (!bearer)
-      return c.json(
-        { error: 'invalid_request', error_description: 'Keycloak sends a bearer token for the callback; none came.' },
-        401,
-      );
+    let claims;
+    let token: string;
+    try {
+      token = channelBearer(c.req.header('authorization'));
+      claims = await verifyChannelToken(token, {
+        keys: options.keys,
+        issuer: config.ISSUER_URL,
+        clients: config.CIBA_CLIENT_IDS,
+        now,
+      });
+    } catch (error) {
+      if (!(error instanceof ChannelError)) throw error;
+      const cause = error.cause instanceof Error ? error.cause.message : undefined;
+      log({ at: at(), level: 'warn', msg: 'ciba_request_refused', code: error.code, reason: error.message, cause });
+      c.header('www-authenticate', `Bearer error="invalid_token"`);
+      return c.json({ error: 'invalid_token', error_description: error.message }, 401);
+    }
     const parsed = ChannelRequest.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success)
       return c.json(
@@ -69,49 +103,168 @@ export function createApp(options: { config: Config; log: LogWriter; fetch?: typ
         },
         400,
       );
-    sweep();
-    const message = parsed.data.binding_message ?? '(no binding message)';
-    const request = {
-      id: randomUUID(),
-      user: parsed.data.login_hint,
-      bindingMessage: message,
-      summary: message.replace(/-/g, ' '),
-      scope: parsed.data.scope ?? '',
-      receivedAt: new Date(now()).toISOString(),
-      status: 'pending' as Status,
-      callbackToken: bearer,
-      expiresAt: now() + config.REQUEST_TTL_S * 1000,
-    };
-    requests.set(request.id, request);
+    const request = store.add(claims, parsed.data, token);
+    if (!request) {
+      log({
+        at: at(),
+        level: 'warn',
+        msg: 'ciba_request_refused',
+        code: 'replayed',
+        callbackTokenHash: tokenHash(token),
+      });
+      return c.json({ error: 'invalid_request', error_description: 'This channel token was already used.' }, 409);
+    }
     log({
       at: request.receivedAt,
       level: 'info',
       msg: 'ciba_request',
       id: request.id,
       user: request.user,
-      bindingMessage: message,
-      callbackTokenHash: tokenHash(bearer),
+      sub: claims.sub,
+      client: claims.azp,
+      bindingMessage: request.bindingMessage,
+      expiresAt: request.expiresAt,
+      callbackTokenHash: tokenHash(token),
     });
     return c.json({ id: request.id }, 201);
   });
 
-  /** JSON view for scripts and tests: no tokens. */
-  app.get('/requests', (c) => {
-    sweep();
-    const user = c.req.query('user');
-    return c.json([...requests.values()].filter((r) => !user || r.user === user).map(publicView));
+  app.get('/', async (c) => {
+    const session = await sessions.current(c);
+    if (session) return c.redirect(`/users/${encodeURIComponent(session.username)}`, 302);
+    return c.html(signInPage('/', c.req.query('signed-out') !== undefined ? 'You signed out.' : undefined));
+  });
+
+  app.get('/login', async (c) => {
+    const back = localPath(c.req.query('back'));
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    let url: URL;
+    try {
+      url = await signIn.authorizationUrl({
+        state,
+        codeChallenge: await oidc.calculatePKCECodeChallenge(verifier),
+        ...(c.req.query('prompt') === 'login' ? { prompt: 'login' as const } : {}),
+      });
+    } catch (error) {
+      log({ at: at(), level: 'warn', msg: 'sign_in_unavailable', cause: (error as Error).message });
+      return c.html(signInPage(back, 'Keycloak is not reachable, so you cannot sign in yet. Is the stack up?'), 503);
+    }
+    await sessions.rememberSignIn(c, { state, verifier, back });
+    return c.redirect(url.href, 302);
+  });
+
+  app.get('/callback', async (c) => {
+    const pending = await sessions.takeSignIn(c);
+    if (!pending)
+      return c.html(signInPage('/', 'That sign-in expired or came from another browser; sign in again.'), 400);
+    const callback = new URL(config.redirectUri);
+    callback.search = new URL(c.req.url).search;
+    try {
+      const user = await signIn.finish(callback, pending);
+      // A new sign-in in this browser ends the session it had (signing in as someone else is a sign-out first).
+      const previous = await sessions.current(c);
+      if (previous) sessions.end(c, previous.id);
+      await sessions.start(c, user);
+      log({ at: at(), level: 'info', msg: 'sign_in', sub: user.sub, user: user.username });
+      return c.redirect(pending.back === '/' ? `/users/${encodeURIComponent(user.username)}` : pending.back, 302);
+    } catch (error) {
+      log({ at: at(), level: 'warn', msg: 'sign_in_failed', cause: (error as Error).message });
+      return c.html(signInPage(pending.back, `Sign-in failed: ${(error as Error).message}. Try again.`), 400);
+    }
+  });
+
+  app.post('/logout', async (c) => {
+    const session = await sessions.current(c);
+    if (!session) return c.redirect('/', 303);
+    if (!csrfMatches(session, (await c.req.parseBody()).csrf))
+      return refuse(
+        c,
+        403,
+        'csrf',
+        'Refused',
+        'This sign-out did not come from your device page (no valid CSRF token).',
+      );
+    sessions.end(c, session.id);
+    log({ at: at(), level: 'info', msg: 'sign_out', sub: session.sub, user: session.username });
+    return c.redirect('/?signed-out', 303);
+  });
+
+  // The page the MCP server sends 2026-07-28 clients to (URL elicitation): <device>/users/<username>.
+  app.get('/users/:user', async (c) => {
+    const owner = c.req.param('user');
+    const session = await sessions.current(c);
+    if (!session)
+      return c.redirect(`/login?back=${encodeURIComponent(localPath(`/users/${encodeURIComponent(owner)}`))}`, 302);
+    if (session.username !== owner) {
+      log({ at: at(), level: 'warn', msg: 'refused', reason: 'not_owner', user: session.username, page: owner });
+      return c.html(notYourDevicePage(owner, session), 403);
+    }
+    return c.html(devicePage(session, store.listFor(session)));
+  });
+
+  /** JSON view of the signed-in user's own requests (scripts, tests): no tokens. */
+  app.get('/requests', async (c) => {
+    const session = await sessions.current(c);
+    if (!session)
+      return c.json(
+        { error: 'unauthenticated', error_description: 'Sign in at /login first: you see only your own requests.' },
+        401,
+      );
+    return c.json(store.listFor(session));
   });
 
   app.post('/requests/:id/decision', async (c) => {
-    const request = requests.get(c.req.param('id'));
-    if (!request)
-      return page(c, 404, 'No such request', html`<p>It expired or was never here. <a href="/">All users</a></p>`);
+    const session = await sessions.current(c);
+    if (!session)
+      return refuse(
+        c,
+        401,
+        'unauthenticated',
+        'Sign in first',
+        'Only the signed-in owner of a request can decide it. Nothing was sent to Keycloak.',
+      );
     const form = await c.req.parseBody();
+    if (!csrfMatches(session, form.csrf))
+      return refuse(
+        c,
+        403,
+        'csrf',
+        'Refused: not a form from your device',
+        'This decision did not carry the CSRF token of your session, so it may come from another site. Nothing was sent to Keycloak. Open your device page and decide there.',
+      );
     const decision = form.decision;
     if (decision !== 'approve' && decision !== 'deny')
-      return page(c, 400, 'Choose Approve or Deny', html`<p><a href="/users/${request.user}">Back</a></p>`);
-    if (request.status !== 'pending') return c.redirect(`/users/${encodeURIComponent(request.user)}`, 303);
+      return c.html(messagePage('Choose Approve or Deny', 'The form named no decision.', session), 400);
+    const claim = store.claim(c.req.param('id'), session);
+    if (!claim.ok) {
+      if (claim.reason === 'unknown')
+        return refuse(
+          c,
+          404,
+          'unknown_request',
+          'No such request on your device',
+          'It expired, was never here, or is not yours. Nothing was sent to Keycloak.',
+        );
+      if (claim.reason === 'expired')
+        return refuse(
+          c,
+          410,
+          'expired',
+          'This request has expired',
+          `Keycloak's request "${claim.request?.summary ?? ''}" expired at ${claim.request?.expiresAt ?? ''}, so deciding it now would neither place nor stop anything. Nothing was sent to Keycloak.`,
+        );
+      return refuse(
+        c,
+        409,
+        'already_decided',
+        'Already decided',
+        `"${claim.request?.summary ?? ''}" is already ${claim.request?.status ?? 'decided'}: a request is decided once. Nothing was sent to Keycloak again.`,
+      );
+    }
+    const request = claim.request;
     const status = decision === 'approve' ? 'SUCCEED' : 'UNAUTHORIZED';
+    let settled;
     try {
       const response = await post(config.KEYCLOAK_CALLBACK_URL, {
         method: 'POST',
@@ -119,115 +272,39 @@ export function createApp(options: { config: Config; log: LogWriter; fetch?: typ
         body: JSON.stringify({ status }),
         signal: AbortSignal.timeout(5000),
       });
-      if (response.ok) {
-        request.status = decision === 'approve' ? 'approved' : 'denied';
-        request.outcome = `Keycloak accepted the decision (${response.status})`;
-      } else {
+      if (response.ok)
+        settled = store.settle(
+          request.id,
+          decision === 'approve' ? 'approved' : 'denied',
+          `Keycloak accepted the decision (${response.status})`,
+        );
+      else {
         const text = (await response.text()).slice(0, 300);
-        request.status = /expired/i.test(text) ? 'expired' : 'failed';
-        request.outcome = `Keycloak refused the decision: ${response.status} ${text}`;
+        settled = store.settle(
+          request.id,
+          /expired/i.test(text) || now() >= request.expiresAtMs ? 'expired' : 'failed',
+          `Keycloak refused the decision: ${response.status} ${text}`,
+        );
       }
     } catch (error) {
-      request.status = 'failed';
-      request.outcome = `Keycloak did not answer at ${config.KEYCLOAK_CALLBACK_URL}: ${(error as Error).message}`;
+      settled = store.settle(
+        request.id,
+        'failed',
+        `Keycloak did not answer at ${config.KEYCLOAK_CALLBACK_URL}: ${(error as Error).message}`,
+      );
     }
     log({
-      at: new Date(now()).toISOString(),
-      level: request.status === 'failed' ? 'error' : 'info',
+      at: at(),
+      level: settled?.status === 'failed' ? 'error' : 'info',
       msg: 'ciba_decision',
       id: request.id,
       user: request.user,
       decision,
-      status: request.status,
-      outcome: request.outcome,
+      status: settled?.status,
+      outcome: settled?.outcome,
     });
-    return c.redirect(`/users/${encodeURIComponent(request.user)}`, 303);
+    return c.redirect(`/users/${encodeURIComponent(session.username)}`, 303);
   });
-
-  app.get('/', (c) => {
-    sweep();
-    const users = [...new Set([...requests.values()].map((r) => r.user))].sort();
-    return page(
-      c,
-      200,
-      'Approval device',
-      html`<p>This stands in for the phone on which a user approves what an agent wants to do (OpenID CIBA).</p>
-        ${
-          users.length
-            ? html`<ul>
-                ${users.map((u) => html`<li><a href="/users/${encodeURIComponent(u)}">${u}</a> (${[...requests.values()].filter((r) => r.user === u && r.status === 'pending').length} pending)</li>`)}
-              </ul>`
-            : html`<p>No requests yet. Open <a href="/users/alice">/users/alice</a> to watch alice's device.</p>`
-        }`,
-    );
-  });
-
-  app.get('/users/:user', (c) => {
-    sweep();
-    const user = c.req.param('user');
-    const mine = [...requests.values()]
-      .filter((r) => r.user === user)
-      .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt));
-    const pending = mine.filter((r) => r.status === 'pending');
-    const decided = mine.filter((r) => r.status !== 'pending');
-    return page(
-      c,
-      200,
-      `${user}'s device`,
-      html`<p><a href="/users/${encodeURIComponent(user)}">Refresh</a> · <a href="/">All users</a></p>
-        <h2>Waiting for your decision (${pending.length})</h2>
-        ${pending.length === 0 ? html`<p>Nothing to approve.</p>` : ''}
-        ${pending.map(
-          (r) =>
-            html`<section class="request" aria-labelledby="h-${r.id}" data-request-id="${r.id}">
-              <h3 id="h-${r.id}">${r.summary}</h3>
-              <p>Binding message: <code>${r.bindingMessage}</code>. Received ${r.receivedAt}.</p>
-              <p>Grants: <code>${r.scope}</code></p>
-              <form method="post" action="/requests/${r.id}/decision">
-                <button type="submit" name="decision" value="approve" aria-label="Approve: ${r.summary}">
-                  Approve
-                </button>
-                <button type="submit" name="decision" value="deny" aria-label="Deny: ${r.summary}">Deny</button>
-              </form>
-            </section>`,
-        )}
-        <h2>Decided</h2>
-        ${decided.length === 0 ? html`<p>None yet.</p>` : ''}
-        <ul>
-          ${decided.map((r) => html`<li data-request-id="${r.id}"><strong>${r.status}</strong>: ${r.summary} <small>(${r.outcome ?? ''})</small></li>`)}
-        </ul>`,
-    );
-  });
-
-  const page = (c: Context, status: 200 | 400 | 404, title: string, body: unknown) =>
-    c.html(
-      html`<!doctype html>
-        <html lang="en">
-          <head>
-            <meta charset="utf-8" />
-            <meta name="viewport" content="width=device-width, initial-scale=1" />
-            <title>${title} · MCP sandbox approval device</title>
-            <style>
-              ${raw(STYLE)}
-            </style>
-          </head>
-          <body>
-            <main>
-              <h1>${title}</h1>
-              ${body}
-            </main>
-          </body>
-        </html>`,
-      status,
-    );
 
   return app;
 }
-
-/** High-contrast, large targets; focus stays visible. */
-const STYLE = `body{font:18px/1.5 system-ui,sans-serif;margin:0;background:#fff;color:#111}
-main{max-width:40rem;margin:2rem auto;padding:0 1rem}
-.request{border:2px solid #111;border-radius:8px;padding:1rem;margin:1rem 0}
-button{font:inherit;padding:.6rem 1.4rem;margin-right:.6rem;border-radius:6px;border:2px solid #111;cursor:pointer}
-button[value=approve]{background:#0b5d1e;color:#fff}button[value=deny]{background:#fff;color:#8b0000;border-color:#8b0000}
-:focus-visible{outline:3px solid #1a4fd6;outline-offset:2px}a{color:#1a4fd6}code{background:#f1f1f1;padding:0 .2rem}`;

@@ -36,6 +36,19 @@ describe('client-docs app', () => {
     assert.equal((await get('refused-shared-secret')).token_endpoint_auth_method, 'client_secret_post');
     assert.deepEqual((await get('refused-foreign-redirect')).redirect_uris, ['https://attacker.example/callback']);
     assert.ok(!('client_name' in (await get('refused-no-client-name'))));
+    assert.ok((await get('refused-ciba-grant')).grant_types?.toString().includes('urn:openid:params:grant-type:ciba'));
+    assert.ok((await get('refused-client-credentials')).grant_types?.toString().includes('client_credentials'));
+    assert.match(String((await get('refused-approval-scope')).scope), /(^| )trade:approved( |$)/);
+    assert.deepEqual((await get('no-refresh-token')).grant_types, ['authorization_code']);
+  });
+
+  it('serves each document outside the trusted path too, naming that URL as its client_id', async () => {
+    const res = await app.request('/outside-trusted-path/sdk-reference.json');
+    assert.equal(res.status, 200);
+    const doc = (await res.json()) as Record<string, unknown>;
+    assert.equal(doc.client_id, `${PUBLIC_URL}/outside-trusted-path/sdk-reference.json`);
+    assert.deepEqual(doc.grant_types, ['authorization_code', 'refresh_token']);
+    assert.equal((await app.request('/outside-trusted-path/nope.json')).status, 404);
   });
 
   it('lists the catalogue, with the refusal Keycloak gives for each refused example', async () => {
@@ -44,7 +57,7 @@ describe('client-docs app', () => {
       list.map((entry) => entry.name),
       Object.keys(DOCUMENTS),
     );
-    assert.equal(list.filter((entry) => entry.keycloak_refuses_with).length, 4);
+    assert.equal(list.filter((entry) => entry.keycloak_refuses_with).length, 7);
   });
 
   it('answers an unknown or malformed name with 404 naming the catalogue, and logs each request', async () => {

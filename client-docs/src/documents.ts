@@ -1,7 +1,7 @@
 // The Client ID Metadata Documents this host serves (draft-ietf-oauth-client-id-metadata-document; MCP 2026-07-28
 // authorization, "Client ID Metadata Documents"). A document's URL is its client_id, and the document must say so.
 // Two are what real clients would publish; the "refused-" ones each break one rule, so tests can show Keycloak
-// refusing them (keycloak/README.md, "CIMD").
+// refusing them, and "no-refresh-token" is valid but met a Keycloak bug (keycloak/README.md, "CIMD").
 
 /**
  * The scopes a client declares: the four MCP scopes it may ever request, and offline_access, which SDK clients add to
@@ -59,6 +59,44 @@ export const DOCUMENTS: Readonly<Record<string, ClientDocument>> = Object.freeze
       return { client_id: clientId, ...rest };
     },
   },
+  'refused-ciba-grant': {
+    purpose: "it declares the CIBA grant, which would let it ask any user's device for an approval token",
+    refusedWith: 'a CIMD client may not have the grant urn:openid:params:grant-type:ciba',
+    build: (clientId) => ({
+      client_id: clientId,
+      ...base('CIBA grant', '/callback'),
+      grant_types: ['authorization_code', 'refresh_token', 'urn:openid:params:grant-type:ciba'],
+      backchannel_token_delivery_mode: 'poll',
+    }),
+  },
+  'refused-client-credentials': {
+    purpose: 'it declares client_credentials: tokens that stand for no user',
+    refusedWith: 'a CIMD client may not have the grant client_credentials',
+    build: (clientId) => ({
+      client_id: clientId,
+      ...base('Client credentials', '/callback'),
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    }),
+  },
+  'refused-approval-scope': {
+    purpose: 'it declares trade:approved, the scope only a CIBA approval may yield, beside the MCP scopes',
+    refusedWith: 'a CIMD client may not have the scope trade:approved',
+    build: (clientId) => ({
+      client_id: clientId,
+      ...base('Approval scope', '/callback'),
+      scope: `${MCP_SCOPES} trade:approved`,
+    }),
+  },
+  'no-refresh-token': {
+    purpose:
+      'a valid client without the refresh_token grant: Keycloak 26.7.3 answered its token request (with resource) ' +
+      'with a 500; the sandbox answers 400 invalid_request instead (keycloak/README.md, "Upstream Keycloak bugs seen")',
+    build: (clientId) => ({
+      client_id: clientId,
+      ...base('No refresh token', '/callback'),
+      grant_types: ['authorization_code'],
+    }),
+  },
   'refused-foreign-redirect': {
     purpose: 'its redirect URI is on a host the policy does not trust',
     refusedWith: 'Invalid Client ID: domain not allowed',
@@ -73,4 +111,15 @@ export const DOCUMENTS: Readonly<Record<string, ClientDocument>> = Object.freeze
 /** The URL (= client_id) of a document on a host whose public origin is `publicUrl`. */
 export function documentUrl(publicUrl: string, name: string): string {
   return `${publicUrl.replace(/\/$/, '')}/clients/${name}.json`;
+}
+
+/**
+ * Where this host also serves each document, outside `/clients/`, the one path the realm trusts (its `client_id` is
+ * then that URL): Keycloak must treat it as an unknown client, never fetch it.
+ */
+export const OUTSIDE_PREFIX = '/outside-trusted-path';
+
+/** The URL (= client_id) of a document served outside the trusted path prefix. */
+export function outsidePrefixUrl(publicUrl: string, name: string): string {
+  return `${publicUrl.replace(/\/$/, '')}${OUTSIDE_PREFIX}/${name}.json`;
 }

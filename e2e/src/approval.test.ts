@@ -6,7 +6,9 @@
 // The README walkthrough (`make call`) is in approval-walkthrough.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { E2E_APPROVAL } from '@sandbox/stack';
 import {
@@ -14,24 +16,32 @@ import {
   acmeHeld,
   ALL_SCOPES,
   arrives,
+  csrfOf,
   decideOnDevice,
+  type Device,
   deviceRequests,
   errorCode,
+  getWithHost,
   order,
+  postDecision,
+  signInOnDevice,
   summaryOf,
 } from './harness/approval.ts';
-import { launchBrowser } from './harness/browser.ts';
+import { ARTIFACTS, launchBrowser } from './harness/browser.ts';
 import { adminApi, userToken } from './harness/keycloak.ts';
 import { connect, type ConnectedClient, type ToolCallResult } from './harness/mcp-clients.ts';
 import { stack } from './harness/stack.ts';
 
 describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA through the approval device)`, () => {
   let browser: Browser;
-  let page: Page;
+  let device: Device;
+  let bobsDevice: Device;
   let alice: ConnectedClient;
   before(async () => {
     browser = await launchBrowser();
-    page = await (await browser.newContext()).newPage();
+    // Each user signs in on the device (through the realm) in a browser context of their own.
+    device = await signInOnDevice(browser, 'alice');
+    bobsDevice = await signInOnDevice(browser, 'bob');
     alice = await connect('v2 @ 2026-07-28', await userToken('alice', ALL_SCOPES));
   });
   after(async () => {
@@ -40,22 +50,22 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
   });
 
   it('below the threshold nothing changes: the order fills at once and no request reaches the device', async () => {
-    const before = (await deviceRequests('alice')).length;
+    const before = (await deviceRequests(device)).length;
     const small = Math.floor(E2E_APPROVAL.thresholdUsd / ACME); // 7 ACME = 996.45 USD
     const result = await alice.callTool('place_order', order(small));
     assert.ok(!result.isError, JSON.stringify(result));
     assert.equal((result.structuredContent?.order as { approvedBy: string | null }).approvedBy, null);
-    assert.equal((await deviceRequests('alice')).length, before);
+    assert.equal((await deviceRequests(device)).length, before);
   });
 
   it('alice approves on her device: the order is placed, and the stock API saw the approval scope', async () => {
     const held = await acmeHeld(alice);
     const progress: string[] = [];
     const call = alice.callTool('place_order', order(8), { onprogress: (p) => progress.push(p.message ?? '') });
-    const request = await arrives('alice', summaryOf(8));
+    const request = await arrives(device, summaryOf(8));
     assert.equal(request.bindingMessage, 'Buy-8-ACME-at-142.35-USD-total-1138.80');
     assert.match(request.scope, /trade:approved/);
-    await decideOnDevice(page, 'alice', summaryOf(8), 'Approve', 'approve');
+    await decideOnDevice(device, summaryOf(8), 'Approve', 'approve');
     const result = await call;
     assert.ok(!result.isError, JSON.stringify(result));
     const placed = result.structuredContent?.order as { id: string; approvedBy: string; status: string };
@@ -73,7 +83,7 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
     assert.equal(approvedCall?.azp, stack().urls.mcp);
     // The CIBA token itself has aud [MCP resource, stock-api]; only its exchange has exactly stock-api.
     assert.deepEqual(approvedCall?.aud, ['stock-api'], 'the stock API got the CIBA token, not its exchange');
-    assert.equal((await deviceRequests('alice')).find((r) => r.id === request.id)?.status, 'approved');
+    assert.equal((await deviceRequests(device)).find((r) => r.id === request.id)?.status, 'approved');
     // 2026-07-28 with a progressToken: the response became an SSE stream carrying the wait.
     assert.match(
       progress[0] ?? '',
@@ -86,8 +96,8 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
     try {
       const progress: string[] = [];
       const call = legacy.callTool('place_order', order(8), { onprogress: (p) => progress.push(p.message ?? '') });
-      await arrives('alice', summaryOf(8));
-      await decideOnDevice(page, 'alice', summaryOf(8), 'Approve', 'legacy');
+      await arrives(device, summaryOf(8));
+      await decideOnDevice(device, summaryOf(8), 'Approve', 'legacy');
       const result = await call;
       assert.ok(!result.isError, JSON.stringify(result));
       assert.equal(legacy.protocolVersion(), '2025-11-25');
@@ -101,8 +111,8 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
   it('alice denies: a tool error that says so, and no order', async () => {
     const held = await acmeHeld(alice);
     const call = alice.callTool('place_order', order(9));
-    await arrives('alice', summaryOf(9));
-    await decideOnDevice(page, 'alice', summaryOf(9), 'Deny', 'deny');
+    await arrives(device, summaryOf(9));
+    await decideOnDevice(device, summaryOf(9), 'Deny', 'deny');
     const result = await call;
     assert.equal(result.isError, true);
     assert.equal(errorCode(result), 'approval_denied');
@@ -114,16 +124,16 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
     const held = await acmeHeld(alice);
     const started = Date.now();
     const call = alice.callTool('place_order', order(10));
-    const request = await arrives('alice', summaryOf(10));
+    const request = await arrives(device, summaryOf(10));
     const result = await call;
     assert.equal(errorCode(result), 'approval_timeout', JSON.stringify(result));
     assert.match(result.content[0]?.text ?? '', /No decision .* within 8 s.* No order was placed/);
     assert.ok(Date.now() - started >= E2E_APPROVAL.timeoutS * 1000 - 500);
     assert.equal(await acmeHeld(alice), held);
     // Deciding late reaches Keycloak, but no one is polling any more: still no order.
-    await decideOnDevice(page, 'alice', summaryOf(10), 'Approve', 'late');
+    await decideOnDevice(device, summaryOf(10), 'Approve', 'late');
     assert.equal(await acmeHeld(alice), held);
-    assert.notEqual((await deviceRequests('alice')).find((r) => r.id === request.id)?.status, 'pending');
+    assert.notEqual((await deviceRequests(device)).find((r) => r.id === request.id)?.status, 'pending');
   });
 
   it("Keycloak's request expires before anyone decides: a tool error that says so, and no order", async () => {
@@ -152,10 +162,10 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
   it('two concurrent orders by alice each show their own message and are decided separately', async () => {
     const held = await acmeHeld(alice);
     const [eleven, twelve] = [alice.callTool('place_order', order(11)), alice.callTool('place_order', order(12))];
-    const [first, second] = await Promise.all([arrives('alice', summaryOf(11)), arrives('alice', summaryOf(12))]);
+    const [first, second] = await Promise.all([arrives(device, summaryOf(11)), arrives(device, summaryOf(12))]);
     assert.notEqual(first.id, second.id);
-    await decideOnDevice(page, 'alice', summaryOf(12), 'Approve', 'concurrent-approve');
-    await decideOnDevice(page, 'alice', summaryOf(11), 'Deny', 'concurrent-deny');
+    await decideOnDevice(device, summaryOf(12), 'Approve', 'concurrent-approve');
+    await decideOnDevice(device, summaryOf(11), 'Deny', 'concurrent-deny');
     const [denied, approved] = await Promise.all([eleven, twelve]);
     assert.equal(errorCode(denied), 'approval_denied');
     assert.ok(!approved.isError, JSON.stringify(approved));
@@ -174,8 +184,8 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
     // Chromium and approves there; then the client answers "accept" and the SDK retries the call.
     const onElicit = async (request: { params: { mode?: string; url?: string; message?: string } }) => {
       asked.push(request.params);
-      await page.goto(request.params.url ?? 'about:blank');
-      await decideOnDevice(page, 'alice', summaryOf(9), 'Approve', 'elicitation');
+      await device.page.goto(request.params.url ?? 'about:blank');
+      await decideOnDevice(device, summaryOf(9), 'Approve', 'elicitation');
       return { action: 'accept' };
     };
     client.setRequestHandler('elicitation/create', onElicit as never);
@@ -208,6 +218,118 @@ describe(`human approval of orders above ${E2E_APPROVAL.thresholdUsd} USD (CIBA 
     } finally {
       await bob.close();
     }
-    assert.deepEqual(await deviceRequests('bob'), []);
+    assert.deepEqual(await deviceRequests(bobsDevice), []);
+  });
+
+  // The device is the user's own (docs/approval.md, "The device's threat model").
+  it("bob, signed in on the device, can neither see nor decide alice's request, and no order is placed", async () => {
+    const held = await acmeHeld(alice);
+    const call = alice.callTool('place_order', order(16));
+    const request = await arrives(device, summaryOf(16));
+    const page = await bobsDevice.page.goto(device.home);
+    assert.equal(page?.status(), 403, "bob opened alice's device page");
+    assert.equal(await bobsDevice.page.locator('h1').innerText(), "This is alice's device");
+    assert.match(await bobsDevice.page.locator('main').innerText(), /signed in as bob/);
+    await bobsDevice.page.screenshot({ path: join(ARTIFACTS, 'approval-bob-on-alice.png'), fullPage: true });
+    assert.ok(!(await deviceRequests(bobsDevice)).some((r) => r.id === request.id), "bob's JSON view lists it");
+    const decided = await postDecision(bobsDevice, request.id, { decision: 'approve', csrf: await csrfOf(bobsDevice) });
+    assert.equal(decided.status, 404, decided.text);
+    assert.equal((await deviceRequests(device)).find((r) => r.id === request.id)?.status, 'pending');
+    await decideOnDevice(device, summaryOf(16), 'Deny', 'bob-refused');
+    assert.equal(errorCode(await call), 'approval_denied');
+    assert.equal(await acmeHeld(alice), held);
+  });
+
+  it('refuses an unauthenticated POST, one without the CSRF token, one from another origin, and a replay: one order', async () => {
+    const held = await acmeHeld(alice);
+    const call = alice.callTool('place_order', order(8));
+    const request = await arrives(device, summaryOf(8));
+    const anonymous = await fetch(`${stack().urls.approvalDevice}/requests/${request.id}/decision`, {
+      method: 'POST',
+      body: new URLSearchParams({ decision: 'approve' }),
+      redirect: 'manual',
+    });
+    assert.equal(anonymous.status, 401);
+    // alice's own browser, but not a form her device page made: no CSRF token.
+    const noToken = await postDecision(device, request.id, { decision: 'approve' });
+    assert.equal(noToken.status, 403);
+    assert.match(noToken.text, /CSRF token/);
+    // A form on another port of localhost is same-site (the Lax cookie rides along), but not same-origin.
+    const csrf = await csrfOf(device);
+    const crossOrigin = await postDecision(device, request.id, { decision: 'approve', csrf }, stack().urls.mcpOrigin);
+    assert.equal(crossOrigin.status, 403);
+    assert.match(crossOrigin.text, /Cross-origin request refused/);
+    assert.equal((await deviceRequests(device)).find((r) => r.id === request.id)?.status, 'pending');
+    await decideOnDevice(device, summaryOf(8), 'Approve', 'once');
+    const result = await call;
+    assert.ok(!result.isError, JSON.stringify(result));
+    assert.equal(await acmeHeld(alice), held + 8);
+    for (const decision of ['approve', 'deny']) {
+      const replay = await postDecision(device, request.id, { decision, csrf });
+      assert.equal(replay.status, 409, replay.text);
+      assert.match(replay.text, /Already decided/);
+    }
+    assert.equal((await deviceRequests(device)).find((r) => r.id === request.id)?.status, 'approved');
+    assert.equal(await acmeHeld(alice), held + 8, 'a replayed decision placed another order');
+  });
+
+  it("refuses a channel request that does not carry Keycloak's channel token, even a real realm token of another kind", async () => {
+    const post = (authorization: string) =>
+      fetch(`${stack().urls.approvalDevice}/ciba/requests`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ login_hint: 'alice', binding_message: 'Buy-999-ACME-fake', scope: 'openid' }),
+      });
+    const forged = await post('Bearer not-a-token');
+    assert.equal(forged.status, 401);
+    // alice's access token is signed by the realm, but its audience is the MCP server, not the realm.
+    const accessToken = await post(`Bearer ${await userToken('alice', ALL_SCOPES)}`);
+    assert.equal(accessToken.status, 401);
+    assert.match(((await accessToken.json()) as { error_description: string }).error_description, /audience/);
+    assert.ok(!(await deviceRequests(device)).some((r) => r.bindingMessage === 'Buy-999-ACME-fake'));
+  });
+
+  it('refuses a foreign Host (DNS rebinding), and will not be framed by a page on another port (clickjacking)', async () => {
+    const port = new URL(stack().urls.approvalDevice).port;
+    for (const host of [`attacker.example:${port}`, 'attacker.example']) {
+      const refused = await getWithHost('/users/alice', host);
+      assert.equal(refused.status, 403, host);
+      assert.match(refused.body, /Invalid Host header/);
+    }
+    assert.equal((await getWithHost('/healthz', `localhost:${port}`)).status, 200);
+    // The attacker's page is on localhost too (same site), so alice's Lax session cookie reaches the framed device.
+    const attackerSite = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<h1>Win a prize</h1><iframe src="${device.home}" width="800" height="600"></iframe>`);
+    });
+    await new Promise<void>((resolve) => attackerSite.listen(0, '127.0.0.1', resolve));
+    const attacker = await device.page.context().newPage();
+    try {
+      const messages: string[] = [];
+      attacker.on('console', (message) => messages.push(message.text()));
+      const framed = attacker.waitForResponse((r) => r.url() === device.home);
+      await attacker.goto(`http://localhost:${(attackerSite.address() as { port: number }).port}/`);
+      const response = await framed;
+      assert.equal(
+        response.status(),
+        200,
+        'the framed device did not get alice’s session (the test would prove nothing)',
+      );
+      assert.equal(response.headers()['x-frame-options'], 'DENY');
+      assert.match(response.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+      await attacker.waitForTimeout(500);
+      await attacker.screenshot({ path: join(ARTIFACTS, 'approval-framed.png'), fullPage: true });
+      for (const frame of attacker.frames().filter((f) => f !== attacker.mainFrame())) {
+        const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+        assert.doesNotMatch(text, /device|Approve|Waiting/, 'the device rendered inside a foreign frame');
+      }
+      assert.ok(
+        messages.some((m) => /frame-ancestors 'none'.*blocked|Refused to (frame|display)/.test(m)),
+        `Chromium reported no refusal:\n${messages.join('\n')}`,
+      );
+    } finally {
+      await attacker.close();
+      attackerSite.close();
+    }
   });
 });

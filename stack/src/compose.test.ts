@@ -271,11 +271,32 @@ describe('docker-compose.yml', () => {
         '--spi-ciba-auth-channel--ciba-http-auth-channel--http-authentication-channel-uri=http://approval-device:4100/ciba/requests',
       ),
     );
-    const config = loadApprovalDeviceConfig(environment('approval-device'));
+    const env = environment('approval-device');
+    const config = loadApprovalDeviceConfig(env);
     assert.equal(
       config.KEYCLOAK_CALLBACK_URL,
       `http://keycloak:8080/realms/${REALM}/protocol/openid-connect/ext/ciba/auth/callback`,
     );
+    // Keycloak's channel token carries the public issuer; its keys come over the back channel.
+    assert.equal(config.ISSUER_URL, urls.issuer);
+    assert.equal(config.jwksUrl, `http://keycloak:8080/realms/${REALM}/protocol/openid-connect/certs`);
+    assert.deepEqual(config.CIBA_CLIENT_IDS, [environment('mcp-server').CLIENT_ID]);
+    // Keycloak posts to http://approval-device:4100: the Host guard must let that name in, and the host's names.
+    for (const host of ['approval-device', 'localhost', '127.0.0.1'])
+      assert.ok(config.ALLOWED_HOSTS.includes(host), `approval-device ALLOWED_HOSTS lacks ${host}`);
+  });
+
+  it('signs users in on the approval device with the realm client whose redirect URI Keycloak was given', () => {
+    const config = loadApprovalDeviceConfig(environment('approval-device'));
+    assert.equal(config.PUBLIC_URL, urls.approvalDevice);
+    assert.equal(environment('keycloak').APPROVAL_DEVICE_URL, config.PUBLIC_URL);
+    const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as {
+      clients: Array<{ clientId: string; redirectUris?: string[]; publicClient?: boolean }>;
+    };
+    const client = realm.clients.find((c) => c.clientId === config.CLIENT_ID);
+    assert.equal(client?.publicClient, true, `the realm has no public client ${config.CLIENT_ID}`);
+    assert.deepEqual(client?.redirectUris, ['${APPROVAL_DEVICE_URL:http://localhost:4100}/callback']);
+    assert.equal(config.redirectUri, `${environment('keycloak').APPROVAL_DEVICE_URL}/callback`);
   });
 
   it('serves CIMD documents as client-docs.localhost inside the network, with the CA Keycloak trusts', () => {

@@ -8,7 +8,7 @@ import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { installComposeProvider } from './keycloak-extension.ts';
 import { repoRoot } from './paths.ts';
 import { ensureStateKey } from './secrets.ts';
-import { ensureSandboxTls } from './tls.ts';
+import { ensureSandboxTls, keyOwnerEnv } from './tls.ts';
 import { DEFAULT_PORTS, urlsFor, type RunningStack, type StackSpec } from './spec.ts';
 
 export const composeFile = join(repoRoot, 'docker-compose.yml');
@@ -49,9 +49,12 @@ export function pulledImages(): string[] {
  * cached distribution, which Keycloak in a container loads at start as the native stack does; and the local CA and
  * client-docs' certificate (.run/tls). Returns the mounted paths.
  */
-/** What docker-compose.yml interpolates from the environment and must not publish: the generated state key. */
+/**
+ * What docker-compose.yml interpolates from the environment: the generated state key (never published), and the uid
+ * and gid client-docs runs as, the owner of the owner-only TLS key (stack/src/tls.ts keyOwnerEnv).
+ */
 export function composeSecrets(): Record<string, string> {
-  return { SANDBOX_STATE_KEY: ensureStateKey() };
+  return { SANDBOX_STATE_KEY: ensureStateKey(), ...keyOwnerEnv() };
 }
 
 export async function prepareComposeMounts(log: (line: string) => void = () => {}): Promise<string[]> {

@@ -9,4 +9,4 @@ export { StackError } from './errors.ts';
 export { pins } from './versions.ts';
 export * from './spec.ts';
 export { keycloakAdmin, KeycloakAdminError, type KeycloakAdmin } from './keycloak-admin.ts';
-export { ensureSandboxTls, getFromClientDocs, TLS_DIR } from './tls.ts';
+export { ensureSandboxTls, exposedPrivateKeys, getFromClientDocs, PRIVATE_KEY_MODE, TLS_DIR } from './tls.ts';

@@ -174,6 +174,11 @@ function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs' | 'dev
     device: {
       PORT: String(spec.ports.approvalDevice),
       HOST: '127.0.0.1',
+      // Users sign in with the realm (client approval-device, redirect <PUBLIC_URL>/callback); Keycloak's channel
+      // token is verified against the issuer's keys and must come from the MCP server's client.
+      PUBLIC_URL: urls.approvalDevice,
+      ISSUER_URL: urls.issuer,
+      CIBA_CLIENT_IDS: urls.mcp,
       KEYCLOAK_CALLBACK_URL: `${urls.issuer}/protocol/openid-connect/ext/ciba/auth/callback`,
     },
   };
@@ -294,6 +299,9 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
           KC_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
           MCP_RESOURCE_URL: urls.mcp,
           MCP_EXPLORER_URL: `${urls.mcpOrigin}/explorer`,
+          // CIMD: the exact origin and path prefix the realm trusts for client IDs (keycloak/README.md, "CIMD").
+          MCP_CIMD_DOCUMENT_PREFIX: `${urls.clientDocs}/clients/`,
+          APPROVAL_DEVICE_URL: urls.approvalDevice,
           MCP_SERVER_CLIENT_SECRET: MCP_SERVER_CLIENT.secret,
           MCP_EXCHANGED_TOKEN_LIFESPAN: String(spec.exchangedTokenLifespan ?? 300),
           ...(spec.cibaExpiresIn ? { MCP_CIBA_EXPIRES_IN: String(spec.cibaExpiresIn) } : {}),

@@ -93,7 +93,8 @@ export const STOCK_API_AUDIENCE = 'stock-api';
 /**
  * Host name of the sandbox's Client ID Metadata Document host: `.localhost` resolves to 127.0.0.1 in browsers and curl
  * (RFC 6761), the native Keycloak's JVM gets a hosts file, and in compose it is the client-docs service's alias. The
- * realm's CIMD policy trusts exactly this host for client IDs (keycloak/README.md, "CIMD").
+ * realm's CIMD policy trusts client IDs only under `https://<this host>:<clientDocs port>/clients/` (the launcher sets
+ * MCP_CIMD_DOCUMENT_PREFIX; keycloak/README.md, "CIMD").
  */
 export const CLIENT_DOCS_HOST = 'client-docs.localhost';
 

@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLIENT_DOCS_HOST } from './spec.ts';
-import { ensureSandboxTls, getFromClientDocs, writeJvmHostsFile } from './tls.ts';
+import {
+  ensureSandboxTls,
+  exposedPrivateKeys,
+  getFromClientDocs,
+  keyOwnerEnv,
+  restrictPrivateKeys,
+  writeJvmHostsFile,
+} from './tls.ts';
+
+const modeOf = (file: string) => statSync(file).mode & 0o777;
 
 describe('the local CA (stack/src/tls.ts)', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'sandbox-tls-')), 'tls');
@@ -22,8 +31,25 @@ describe('the local CA (stack/src/tls.ts)', () => {
     assert.equal(leaf.subjectAltName, `DNS:${CLIENT_DOCS_HOST}`);
     assert.equal(leaf.checkHost(CLIENT_DOCS_HOST), CLIENT_DOCS_HOST);
     assert.equal(leaf.checkHost('localhost'), undefined, 'the certificate must name only the document host');
-    assert.equal(statSync(tls.key).mode & 0o777, 0o644, 'containers (uid 1000) must read the key');
+    assert.equal(modeOf(tls.key), 0o600, 'only its owner may read the private key');
     assert.throws(() => statSync(join(dir, 'ca.key')), /ENOENT/);
+    assert.equal(modeOf(tls.caCert), 0o644, 'Keycloak (uid 1000 in compose) must read the CA certificate');
+    assert.equal(modeOf(tls.cert), 0o644);
+  });
+
+  it('makes a key an earlier version left readable by others owner-only again on the next run', () => {
+    const tls = ensureSandboxTls(dir);
+    const before = readFileSync(tls.caCert, 'utf8');
+    chmodSync(tls.key, 0o644);
+    writeFileSync(join(dir, 'ca.key'), '-----BEGIN PRIVATE KEY-----\n', { mode: 0o640 });
+    try {
+      ensureSandboxTls(dir);
+      assert.equal(modeOf(tls.key), 0o600);
+      assert.equal(modeOf(join(dir, 'ca.key')), 0o600);
+      assert.equal(readFileSync(tls.caCert, 'utf8'), before, 'fixing the modes must not make a new CA');
+    } finally {
+      rmSync(join(dir, 'ca.key'), { force: true });
+    }
   });
 
   it('is idempotent: a second call keeps the same CA', () => {
@@ -45,6 +71,35 @@ describe('the local CA (stack/src/tls.ts)', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('finds private keys that group or others can read, and only those', () => {
+    const keys = join(mkdtempSync(join(tmpdir(), 'sandbox-keys-')), 'tls');
+    try {
+      ensureSandboxTls(keys);
+      assert.deepEqual(exposedPrivateKeys(keys), []);
+      chmodSync(join(keys, 'client-docs.key'), 0o604);
+      writeFileSync(join(keys, 'extra.pem'), '-----BEGIN EC PRIVATE KEY-----\nx\n', { mode: 0o660 });
+      writeFileSync(join(keys, 'chain.pem'), '-----BEGIN CERTIFICATE-----\nx\n', { mode: 0o644 });
+      chmodSync(join(keys, 'extra.pem'), 0o660);
+      assert.deepEqual(exposedPrivateKeys(keys), [
+        { file: join(keys, 'client-docs.key'), mode: 0o604 },
+        { file: join(keys, 'extra.pem'), mode: 0o660 },
+      ]);
+      assert.deepEqual(restrictPrivateKeys(keys), [join(keys, 'client-docs.key'), join(keys, 'extra.pem')]);
+      assert.deepEqual(exposedPrivateKeys(keys), []);
+      assert.equal(modeOf(join(keys, 'chain.pem')), 0o644, 'a certificate is left as it is');
+      assert.deepEqual(exposedPrivateKeys(join(keys, 'absent')), []);
+    } finally {
+      rmSync(join(keys, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('names the key owner for compose, which runs client-docs as that user', () => {
+    assert.deepEqual(keyOwnerEnv(), {
+      SANDBOX_UID: String(process.getuid?.()),
+      SANDBOX_GID: String(process.getgid?.()),
+    });
   });
 
   it('writes a JVM hosts file that maps the document host and localhost to loopback', () => {

@@ -1,9 +1,10 @@
 // The sandbox's local CA and the certificate of its client-metadata host (client-docs), made with openssl once per
 // checkout in .run/tls/. Keycloak trusts the CA (--truststore-paths) to fetch Client ID Metadata Documents over HTTPS
-// with no network; nothing else is trusted by it. docker-compose.yml mounts the same directory.
+// with no network; nothing else is trusted by it. docker-compose.yml mounts the same directory. Private keys are readable
+// by their owner only: with client-docs' key, any local user could serve documents Keycloak trusts.
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,57 @@ const files = (dir: string): SandboxTls => ({
   key: join(dir, 'client-docs.key'),
 });
 
+/** The mode of every private key the sandbox writes: read and write for the owner, nothing for group and others. */
+export const PRIVATE_KEY_MODE = 0o600;
+
+export interface ExposedKey {
+  file: string;
+  /** The file's permission bits, e.g. 0o644. */
+  mode: number;
+}
+
+/** Whether `file` holds a private key: named *.key or *.pem with a PEM private-key block. */
+function isPrivateKey(file: string): boolean {
+  if (file.endsWith('.key')) return true;
+  if (!file.endsWith('.pem')) return false;
+  try {
+    return readFileSync(file, 'utf8').includes('PRIVATE KEY-----');
+  } catch {
+    return false;
+  }
+}
+
+/** The private keys in `dir` (not recursive) that group or others may read, write or execute. */
+export function exposedPrivateKeys(dir: string = TLS_DIR): ExposedKey[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(dir, entry.name))
+    .filter(isPrivateKey)
+    .map((file) => ({ file, mode: statSync(file).mode & 0o777 }))
+    .filter((key) => (key.mode & 0o077) !== 0)
+    .sort((a, b) => a.file.localeCompare(b.file));
+}
+
+/** Makes every private key in `dir` owner-only (PRIVATE_KEY_MODE); returns the files it changed. */
+export function restrictPrivateKeys(dir: string = TLS_DIR): string[] {
+  return exposedPrivateKeys(dir).map(({ file }) => {
+    chmodSync(file, PRIVATE_KEY_MODE);
+    return file;
+  });
+}
+
+/**
+ * The user docker-compose.yml runs client-docs as (`user: ${SANDBOX_UID}:${SANDBOX_GID}`): the owner of the mounted
+ * key, which only its owner may read. Where the platform has no uids, 1000 (the Node image's `node` user).
+ */
+export function keyOwnerEnv(): { SANDBOX_UID: string; SANDBOX_GID: string } {
+  return {
+    SANDBOX_UID: String(process.getuid?.() ?? 1000),
+    SANDBOX_GID: String(process.getgid?.() ?? 1000),
+  };
+}
+
 function openssl(args: string[], cwd: string): void {
   const result = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
   if (result.error || result.status !== 0)
@@ -53,13 +105,17 @@ function validForAMonth(file: string): boolean {
 
 /**
  * The CA and client-docs' certificate, made if absent, not for CLIENT_DOCS_HOST, or expiring within 30 days (restart
- * the whole stack then: Keycloak reads the CA at start). Idempotent and cheap.
+ * the whole stack then: Keycloak reads the CA at start). Idempotent and cheap. Every private key in `dir` ends up
+ * owner-only, also one an earlier version left readable by others.
  */
 export function ensureSandboxTls(dir: string = TLS_DIR): SandboxTls {
   const tls = files(dir);
   const marker = join(dir, 'host');
   if (existsSync(tls.cert) && existsSync(tls.key) && existsSync(tls.caCert) && existsSync(marker))
-    if (readFileSync(marker, 'utf8') === CLIENT_DOCS_HOST && validForAMonth(tls.cert)) return tls;
+    if (readFileSync(marker, 'utf8') === CLIENT_DOCS_HOST && validForAMonth(tls.cert)) {
+      restrictPrivateKeys(dir);
+      return tls;
+    }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
@@ -83,10 +139,13 @@ export function ensureSandboxTls(dir: string = TLS_DIR): SandboxTls {
     ],
     dir,
   );
+  chmodSync(join(dir, 'ca.key'), PRIVATE_KEY_MODE); // openssl writes 0600 already; not every build does
   openssl(
     ['req', ...ec, '-keyout', 'client-docs.key', '-out', 'client-docs.csr', '-subj', `/CN=${CLIENT_DOCS_HOST}`],
     dir,
   );
+  // Owner-only: compose runs client-docs as this user (keyOwnerEnv); Keycloak needs only the CA's certificate.
+  chmodSync(tls.key, PRIVATE_KEY_MODE);
   writeFileSync(
     join(dir, 'client-docs.ext'),
     [
@@ -116,8 +175,6 @@ export function ensureSandboxTls(dir: string = TLS_DIR): SandboxTls {
     ],
     dir,
   );
-  // Readable by the containers' uid 1000: a throwaway key for a host name that exists only inside this sandbox.
-  chmodSync(tls.key, 0o644);
   rmSync(join(dir, 'ca.key'));
   writeFileSync(marker, CLIENT_DOCS_HOST);
   return tls;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, REALM, repoRoot, urlsFor } from '@sandbox/stack';
 import { checkRealm, type Finding } from './doctor.ts';
+import { checkPrivateKeys } from './doctor-files.ts';
 import { checkStack } from './doctor-live.ts';
 import { connectKeycloak } from './keycloak.ts';
 import { findLab, LABS, resetAll } from './labs.ts';
@@ -92,10 +93,10 @@ async function main(): Promise<number> {
         printFindings(findings, values.realm);
         return findings.length ? 1 : 0;
       }
-      const live = await checkStack(
-        { keycloak: values.keycloak, mcpUrl: values.mcp, stockApi: values['stock-api'] },
-        kc,
-      );
+      const live = [
+        ...checkPrivateKeys(),
+        ...(await checkStack({ keycloak: values.keycloak, mcpUrl: values.mcp, stockApi: values['stock-api'] }, kc)),
+      ];
       const realm = live.some((f) => f.id === 'keycloak')
         ? []
         : checkRealm(
