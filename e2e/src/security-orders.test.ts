@@ -4,10 +4,12 @@
 // hands. The e2e stacks lower the approval threshold (E2E_APPROVAL).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
 import { createRequestStateCodec } from '@modelcontextprotocol/server';
 import { E2E_APPROVAL, MCP_SERVER_CLIENT } from '@sandbox/stack';
-import { ALL_SCOPES } from './harness/approval.ts';
+import { ALL_SCOPES, arrives, decideOnDevice, signInOnDevice, summaryOf, type Device } from './harness/approval.ts';
+import { launchBrowser } from './harness/browser.ts';
 import { userToken } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
 
@@ -133,4 +135,76 @@ describe('security: large orders cannot skip approval', () => {
     const after = await portfolioOf(alice);
     assert.equal(after.cash, before.cash, 'an order was placed with a forged state');
   });
+});
+
+describe('security: an order awaiting approval dies with its client', () => {
+  let browser: Browser;
+  let device: Device;
+  let alice: string;
+  before(async () => {
+    browser = await launchBrowser();
+    device = await signInOnDevice(browser, 'alice');
+    alice = await userToken('alice', ALL_SCOPES);
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  /** place_order for `quantity` ACME: 2025-11-25 (the server's fast path) or 2026-07-28 with a progress token (SDK). */
+  const placeOrder = (quantity: number, path: 'fast path' | 'SDK path', signal: AbortSignal) => {
+    const modern = path === 'SDK path';
+    return fetch(stack().urls.mcp, {
+      method: 'POST',
+      signal,
+      headers: {
+        authorization: `Bearer ${alice}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': modern ? VERSION : '2025-11-25',
+        ...(modern ? { 'mcp-method': 'tools/call', 'mcp-name': 'place_order' } : {}),
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: nextId++,
+        method: 'tools/call',
+        params: {
+          name: 'place_order',
+          arguments: { symbol: 'ACME', side: 'buy', quantity },
+          ...(modern
+            ? {
+                _meta: {
+                  progressToken: `abort-${quantity}`,
+                  'io.modelcontextprotocol/protocolVersion': VERSION,
+                  'io.modelcontextprotocol/clientInfo': { name: 'e2e-abort', version: '1.0.0' },
+                  'io.modelcontextprotocol/clientCapabilities': {},
+                },
+              }
+            : {}),
+        },
+      }),
+    });
+  };
+
+  for (const [quantity, path] of [
+    [13, 'fast path'],
+    [14, 'SDK path'],
+  ] as const) {
+    it(`places nothing when the client disconnects and alice then approves (${path})`, async () => {
+      const held = async () => (await portfolioOf(alice)).holdings.find((h) => h.symbol === 'ACME')?.quantity ?? 0;
+      const before = await held();
+      const client = new AbortController();
+      // The SDK path answers with an SSE stream at once (progress), so the abort may cut the body, not the fetch.
+      const call = placeOrder(quantity, path, client.signal)
+        .then((response) => response.text())
+        .catch((error: Error) => error.name);
+      await arrives(device, summaryOf(quantity));
+      client.abort(); // the client goes away while the order waits for alice
+      assert.equal(await call, 'AbortError');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await decideOnDevice(device, summaryOf(quantity), 'Approve', `abort-${quantity}`);
+      // Keycloak would hand the approval out at the next poll (every second); nobody is polling any more.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.equal(await held(), before, 'an order was placed for a client that had gone');
+    });
+  }
 });
