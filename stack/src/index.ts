@@ -1,7 +1,7 @@
 // One launcher, two providers. `make up`, `make down` and the e2e suites all come through here.
 export { startNative, stopNative, readState } from './native.ts';
 export { startCompose, stopCompose, composeFile, composeSecrets, prepareComposeMounts } from './compose.ts';
-export { ensureStateKey } from './secrets.ts';
+export { ensureStateKey, SECRETS_DIR } from './secrets.ts';
 export { dockerStatus } from './docker.ts';
 export { repoRoot, runDir } from './paths.ts';
 export { pingRedis } from './redis.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, REALM, repoRoot, urlsFor } from '@sandbox/stack';
 import { checkRealm, type Finding } from './doctor.ts';
-import { checkPrivateKeys } from './doctor-files.ts';
+import { checkPrivateKeys, checkStateKey } from './doctor-files.ts';
 import { checkStack } from './doctor-live.ts';
 import { connectKeycloak } from './keycloak.ts';
 import { findLab, LABS, resetAll } from './labs.ts';
@@ -95,6 +95,7 @@ async function main(): Promise<number> {
       }
       const live = [
         ...checkPrivateKeys(),
+        ...checkStateKey(),
         ...(await checkStack({ keycloak: values.keycloak, mcpUrl: values.mcp, stockApi: values['stock-api'] }, kc)),
       ];
       const realm = live.some((f) => f.id === 'keycloak')

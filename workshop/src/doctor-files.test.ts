@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { checkPrivateKeys } from './doctor-files.ts';
+import { checkPrivateKeys, checkStateKey } from './doctor-files.ts';
 
 describe('make doctor on the checkout: private keys in .run/tls', () => {
   const dir = mkdtempSync(join(tmpdir(), 'doctor-keys-'));
@@ -34,4 +34,23 @@ describe('make doctor on the checkout: private keys in .run/tls', () => {
       assert.equal(statSync(key).mode & 0o777, 0o600);
       assert.deepEqual(checkPrivateKeys(dir), []);
     });
+});
+
+describe('make doctor on the checkout: the state key in .run/secrets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'doctor-secrets-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds nothing without a key or with an owner-only one, and flags a readable one with a fix that works', () => {
+    assert.deepEqual(checkStateKey(dir), []);
+    const key = join(dir, 'state-key');
+    writeFileSync(key, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    assert.deepEqual(checkStateKey(dir), []);
+    chmodSync(key, 0o644);
+    const [finding] = checkStateKey(dir);
+    assert.equal(finding?.id, 'state-key-mode');
+    assert.match(finding?.problem ?? '', /mode 644/);
+    const command = (finding?.fix ?? '').split('   ')[0] ?? '';
+    assert.equal(spawnSync('sh', ['-c', command]).status, 0, command);
+    assert.deepEqual(checkStateKey(dir), []);
+  });
 });
