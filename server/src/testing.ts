@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mock } from 'node:test';
+import { Redis } from 'ioredis';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWTPayload, JWTVerifyGetKey } from 'jose';
 import * as oidc from 'openid-client';
@@ -453,4 +454,26 @@ export function assertExchangeRequest(
   };
   if (JSON.stringify(actual) !== JSON.stringify(wanted))
     throw new Error(`unexpected exchange request:\n${JSON.stringify(actual)}\nwanted\n${JSON.stringify(wanted)}`);
+}
+
+/** The Redis the native stack and CI machines run on 127.0.0.1:6379; Redis suites are skipped without one. */
+export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Whether a Redis answers PONG at TEST_REDIS_URL. */
+export async function redisAvailable(): Promise<boolean> {
+  const probe = new Redis(TEST_REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 500,
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
 }

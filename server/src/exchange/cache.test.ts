@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it, mock } from 'node:test';
 import { Redis } from 'ioredis';
-import { createSigner, userClaims, type Signer } from '../testing.ts';
+import { createSigner, redisAvailable, TEST_REDIS_URL, userClaims, type Signer } from '../testing.ts';
 import {
   cacheKey,
   createMemoryCache,
@@ -15,7 +15,7 @@ import {
 } from './cache.ts';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/;
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
 async function until(condition: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -25,24 +25,6 @@ async function until(condition: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-/** Whether a Redis answers on 127.0.0.1:6379 (the native stack's); the Redis suite is skipped without one. */
-async function redisAvailable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 500,
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 const REDIS_UP = await redisAvailable();
 
 let signer: Signer;

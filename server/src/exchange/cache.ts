@@ -2,7 +2,7 @@
 // Values are sealed with AES-256-GCM under a key derived from the subject token, so a Redis dump holds no usable
 // token and an entry can only ever be opened by a request carrying the same subject token.
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../redis.ts';
 
 export interface CachedToken {
   accessToken: string;
@@ -95,22 +95,7 @@ export function createNoCache(): TokenCache {
  * (no offline queue), and the client reconnects in the background.
  */
 export function createRedisCache(url: string, prefix: string, onError: (error: Error) => void): TokenCache {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1000,
-    commandTimeout: 500,
-    retryStrategy: (attempt) => Math.min(250 * attempt, 2000),
-    lazyConnect: false,
-  });
-  let lastError: string | undefined;
-  redis.on('error', (error: Error) => {
-    if (lastError !== error.message) onError(error);
-    lastError = error.message;
-  });
-  redis.on('ready', () => {
-    lastError = undefined;
-  });
+  const { redis, lastError, report } = connectRedis(url, onError);
   const safeUrl = (() => {
     const u = new URL(url);
     u.password = '';
@@ -125,7 +110,7 @@ export function createRedisCache(url: string, prefix: string, onError: (error: E
         const sealed = await redis.get(prefix + cacheKey(subject, audience, scope));
         return sealed ? open(subject, sealed) : undefined;
       } catch (error) {
-        onError(error as Error);
+        report(error as Error);
         return undefined;
       }
     },
@@ -134,7 +119,7 @@ export function createRedisCache(url: string, prefix: string, onError: (error: E
       try {
         await redis.set(prefix + cacheKey(subject, audience, scope), seal(subject, value), 'EX', ttlSeconds);
       } catch (error) {
-        onError(error as Error);
+        report(error as Error);
       }
     },
     status: () =>
@@ -142,7 +127,7 @@ export function createRedisCache(url: string, prefix: string, onError: (error: E
         ? { ok: true, detail: `redis ${safeUrl} ready` }
         : {
             ok: false,
-            detail: `redis ${safeUrl} ${redis.status}${lastError ? `: ${lastError}` : ''}; exchanging without cache`,
+            detail: `redis ${safeUrl} ${redis.status}${lastError() ? `: ${lastError()}` : ''}; exchanging without cache`,
           },
     async close() {
       redis.disconnect();

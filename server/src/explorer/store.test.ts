@@ -5,20 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { CallTrace } from './calls.ts';
 import { createMemoryExplorerStore, createRedisExplorerStore, type ExplorerStore } from './store.ts';
+import { redisAvailable, TEST_REDIS_URL } from '../testing.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const REDIS_UP = await (async () => {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-})();
+const REDIS_URL = TEST_REDIS_URL;
+const REDIS_UP = await redisAvailable();
 
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 const trace = (sub: string, tool: string): Omit<CallTrace, 'id'> => ({

@@ -2,7 +2,7 @@
 // this process's memory (one replica). With REDIS_URL, Redis: a user may sign in on one replica, come back on another,
 // and watch calls any replica served; sign-out on one replica ends the session on all.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../redis.ts';
 import { CALLS_PER_USER, createMemoryCallStore, type CallStore, type CallTrace } from './calls.ts';
 
 export interface ExplorerSession {
@@ -65,20 +65,7 @@ export function createMemoryExplorerStore(maxSessions = 10_000): ExplorerStore {
  * never affected. `onError` hears each distinct failure once.
  */
 export function createRedisExplorerStore(url: string, prefix: string, onError: (error: Error) => void): ExplorerStore {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1000,
-    commandTimeout: 500,
-    retryStrategy: (attempt) => Math.min(250 * attempt, 2000),
-  });
-  let lastError: string | undefined;
-  const report = (error: Error) => {
-    if (lastError !== error.message) onError(error);
-    lastError = error.message;
-  };
-  redis.on('error', report);
-  redis.on('ready', () => (lastError = undefined));
+  const { redis, report } = connectRedis(url, onError);
   const key = (...parts: string[]) => `${prefix}explorer:${parts.join(':')}`;
   /** Runs `work`, or answers `fallback` when Redis is not ready or fails. */
   const guarded = async <T>(fallback: T, work: () => Promise<T>): Promise<T> => {
