@@ -114,7 +114,7 @@ describe('verifyAccessToken', () => {
   it('rejects an unsigned alg none token', async () => {
     const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(userClaims())}.`;
     issuedTokens.add(token);
-    await rejects(token, /not allowed|not a valid signed JWT|not a compact JWS/);
+    await rejects(token, /not allowed/);
   });
 
   it('rejects an HS256 token signed with the public key bytes', async () => {

@@ -106,8 +106,11 @@ function explain(error: unknown, options: VerifyOptions): AuthError {
   });
 }
 
-/** Three parts of base64url characters: no padding, no whitespace, no other alphabet (RFC 7515 §2, §7.1). */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/**
+ * Three parts of base64url characters: no padding, no whitespace, no other alphabet (RFC 7515 §2, §7.1). The
+ * signature may be empty, so an unsigned (`alg: none`) token is refused by jose for its algorithm, which says more.
+ */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
  * Whether `token` is a compact JWS spelled the one way RFC 7515 allows: unpadded base64url whose last character
