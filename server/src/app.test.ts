@@ -109,6 +109,37 @@ describe('createApp', () => {
       assert.equal(response.status, 403);
     });
 
+    it("answers a browser client's preflight from a loopback page before any token, and no other origin's", async () => {
+      const preflight = (origin: string) =>
+        t.app.request(
+          new Request(RESOURCE, {
+            method: 'OPTIONS',
+            headers: {
+              host: 'localhost:3000',
+              origin,
+              'access-control-request-method': 'POST',
+              'access-control-request-headers': 'authorization, content-type, mcp-protocol-version',
+            },
+          }),
+        );
+      const ok = await preflight('http://localhost:6274');
+      assert.equal(ok.status, 204);
+      assert.equal(ok.headers.get('access-control-allow-origin'), 'http://localhost:6274');
+      assert.match(ok.headers.get('access-control-allow-headers') ?? '', /authorization/);
+      assert.match(ok.headers.get('access-control-allow-headers') ?? '', /mcp-protocol-version/);
+      for (const foreign of ['https://evil.example', 'http://localhost.evil.example', 'null'])
+        assert.equal((await preflight(foreign)).headers.get('access-control-allow-origin'), null, foreign);
+    });
+
+    it('lets a loopback page read the 401 challenge (WWW-Authenticate exposed)', async () => {
+      const response = await t.app.request(
+        legacyRequest('tools/list', undefined, { headers: { origin: 'http://127.0.0.1:6274' } }),
+      );
+      assert.equal(response.status, 401);
+      assert.equal(response.headers.get('access-control-allow-origin'), 'http://127.0.0.1:6274');
+      assert.match(response.headers.get('access-control-expose-headers') ?? '', /www-authenticate/);
+    });
+
     it('checks Origin before asking for a token', async () => {
       const response = await t.app.request(
         legacyRequest('tools/list', undefined, { headers: { origin: 'https://evil.example' } }),

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { createApprover } from './approval/ciba.ts';
 import { hostHeaderValidationResponse, originValidationResponse } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { readBodyLimited, BodyTooLargeError } from './body.ts';
 import { bearerAuth, type AuthVariables } from './auth/middleware.ts';
 import type { Principal } from './auth/verify.ts';
@@ -187,6 +188,30 @@ export function createApp(deps: AppDeps) {
   );
 
   const mcpPath = config.resourceUrl.pathname;
+  // Browser MCP clients (a page on a loopback port) call /mcp across origins: the preflight is answered here, before
+  // any token is needed, and only for origins the Origin guard below lets through; WWW-Authenticate is exposed so the
+  // page can read a 401/403 challenge and start (or step up) its sign-in.
+  app.use(
+    mcpPath,
+    cors({
+      origin: (origin) =>
+        originValidationResponse(new Request(config.resourceUrl, { headers: { origin } }), config.ALLOWED_ORIGINS)
+          ? null
+          : origin,
+      allowMethods: ['POST', 'GET', 'DELETE', 'OPTIONS'],
+      allowHeaders: [
+        'authorization',
+        'content-type',
+        'accept',
+        'mcp-protocol-version',
+        'mcp-method',
+        'mcp-name',
+        'last-event-id',
+      ],
+      exposeHeaders: ['www-authenticate', 'mcp-protocol-version'],
+      maxAge: 600,
+    }),
+  );
   app.use(mcpPath, async function originGuard(c, next) {
     const rejected = originValidationResponse(c.req.raw, config.ALLOWED_ORIGINS);
     if (rejected) {

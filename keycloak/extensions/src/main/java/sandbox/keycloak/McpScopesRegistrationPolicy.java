@@ -51,7 +51,21 @@ public class McpScopesRegistrationPolicy implements ClientRegistrationPolicy {
 
     @Override
     public void afterRegister(ClientRegistrationContext context, ClientModel client) {
+        // A registration that named no `scope` (MCPJam 1.0.24, Claude Code) may send authorization requests that name
+        // none either, and a token without scopes has no MCP audience: the first challenge's scopes ("default-scopes")
+        // become this client's default scopes. trade:write stays optional (step-up).
+        if (context.getClient().getOptionalClientScopes() == null) makeDefault(client);
         addScopes(client);
+    }
+
+    private void makeDefault(ClientModel client) {
+        RealmModel realm = client.getRealm();
+        for (String name : model.getConfig().getOrDefault("default-scopes", List.of())) {
+            ClientScopeModel scope = KeycloakModelUtils.getClientScopeByName(realm, name);
+            if (scope == null || client.getClientScopes(true).containsKey(name)) continue;
+            client.removeClientScope(scope);
+            client.addClientScope(scope, true);
+        }
     }
 
     @Override
