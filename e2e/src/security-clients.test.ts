@@ -91,8 +91,22 @@ describe('security: anonymous dynamic client registration', () => {
     assert.equal(mcpRemote.status, 201, await mcpRemote.clone().text());
     const noScope = await register({ redirect_uris: ['http://[::1]:49201/callback'], scope: undefined });
     assert.equal(noScope.status, 201, await noScope.clone().text());
-    const registered = (await noScope.json()) as { scope: string };
-    assert.ok(registered.scope.split(' ').includes('trade:read'), registered.scope);
+    // Keycloak's answer lists only optional scopes; the client itself shows what the realm's policy made of it: the
+    // first challenge's read scopes as defaults (its authorization requests may name no scope, as MCPJam's do), and
+    // trade:write optional (step-up).
+    const registered = (await noScope.json()) as { client_id: string; scope: string };
+    assert.ok(registered.scope.split(' ').includes('trade:write'), registered.scope);
+    const [client] = (await (await adminApi(`/clients?clientId=${registered.client_id}`)).json()) as Array<{
+      id: string;
+    }>;
+    const names = async (kind: 'default' | 'optional') =>
+      ((await (await adminApi(`/clients/${client?.id}/${kind}-client-scopes`)).json()) as Array<{ name: string }>)
+        .map((scope) => scope.name)
+        .sort();
+    const defaults = await names('default');
+    for (const scope of ['mcp:tools', 'portfolio:read', 'trade:read']) assert.ok(defaults.includes(scope), scope);
+    assert.ok(!defaults.includes('trade:write'), `trade:write must stay optional: ${defaults.join(' ')}`);
+    assert.ok((await names('optional')).includes('trade:write'));
   });
 
   // Each abuse an outside probe found, the metadata that carries it, and the rule Keycloak names in its event.

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SCOPE_ROLES, MCP_SCOPES } from '../../server/src/auth/scopes.ts';
+import { DEFAULT_CHALLENGE_SCOPES, SCOPE_ROLES, MCP_SCOPES } from '../../server/src/auth/scopes.ts';
 import { realmFile } from './paths.ts';
 
 const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as {
@@ -31,5 +31,25 @@ describe('realm file and MCP server agree', () => {
     const policy = policies.find((p) => p.providerId === 'mcp-optional-scopes');
     assert.equal(policy?.subType, 'anonymous', 'the realm has no anonymous mcp-optional-scopes policy');
     assert.deepEqual([...(policy?.config.scopes ?? [])].sort(), [...MCP_SCOPES].sort());
+  });
+
+  it("a registrant that names no scope gets the server's first-challenge scopes as defaults (nothing more)", () => {
+    const policies = realm.components['org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy'] ?? [];
+    const policy = policies.find((p) => p.providerId === 'mcp-optional-scopes');
+    assert.deepEqual([...(policy?.config['default-scopes'] ?? [])].sort(), [...DEFAULT_CHALLENGE_SCOPES].sort());
+  });
+
+  it('browser pages may register only through the loopback-origins policy, for anonymous registrations', () => {
+    const policies = realm.components['org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy'] ?? [];
+    const loopback = policies.filter((p) => p.providerId === 'loopback-registration-origins');
+    assert.deepEqual(
+      loopback.map((p) => p.subType),
+      ['anonymous'],
+    );
+    // Keycloak's exact-origin policy would admit one fixed port, or "*" (every website): neither is wanted.
+    assert.equal(
+      policies.some((p) => p.providerId === 'registration-web-origins'),
+      false,
+    );
   });
 });
