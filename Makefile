@@ -7,7 +7,7 @@ NODE_DIR := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 NODE := $(NODE_DIR)/node
 
-.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean call lab lab-try lab-reset doctor check-server check-client
+.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean call lab lab-try lab-reset doctor check-server check-client attendees scale
 
 ## help: list the targets
 help:
@@ -58,6 +58,14 @@ lab-reset: install
 ## doctor: check the running stack and its realm (or REALM=<export file or URL> [MCP=<its MCP URL>]) for known misconfigurations; fails on findings
 doctor: install
 	$(NODE) workshop/src/cli.ts doctor $(if $(REALM),--realm '$(REALM)') $(if $(MCP),--mcp '$(MCP)')
+
+## attendees: create a room's users (attendee-001…, traders and viewers) on the running stack and print the sheet, e.g. make attendees N=40
+attendees: install
+	$(NODE) scale/src/cli.ts attendees --n $(or $(N),40)
+
+## scale: a room at once against the running stack (N attendees: sign-in, tools, step-up, approved orders); JSON and SVG in scale/results/
+scale: install
+	$(NODE) scale/src/cli.ts run --n $(or $(N),40) $(OPTS)
 
 ## images: build the compose images from package registries only (no container registry needed); writes .env
 images: install

@@ -43,7 +43,7 @@ export function createApp(options: CreateAppOptions): Hono<AuthEnv> {
   const { config, keys } = options;
   const now = options.now ?? (() => new Date());
   const accounts = options.accounts ?? createAccounts({ now, approvalThresholdUsd: config.APPROVAL_THRESHOLD_USD });
-  const decisions = options.decisions ?? createDecisionLog(200);
+  const decisions = options.decisions ?? createDecisionLog(2000);
   const fingerprints = options.fingerprints ?? createFingerprintLog(1000, now);
   const app = new Hono<AuthEnv>();
 
