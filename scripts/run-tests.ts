@@ -323,6 +323,7 @@ if (!only || only === 'unit') {
     'service-kit/src/**/*.test.ts',
     'workshop/src/**/*.test.ts',
     'checks/src/**/*.test.ts',
+    'deploy/kubernetes/*.test.ts',
   ]);
 }
 if (!only || only === 'e2e' || only === 'native') await e2eNative();
