@@ -7,7 +7,7 @@ NODE_DIR := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 NODE := $(NODE_DIR)/node
 
-.PHONY: help install up down status images test unit e2e conformance bench bench-smoke typecheck lint format clean call lab lab-try lab-reset doctor check-server check-client attendees scale
+.PHONY: help install install-apps up down status images test-shared test unit e2e conformance bench bench-smoke typecheck lint format clean call lab lab-try lab-reset doctor check-server check-client attendees scale
 
 ## help: list the targets
 help:
@@ -19,17 +19,26 @@ node_modules/.installed: package-lock.json package.json */package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## up: start Keycloak, Redis, the stock API and the MCP server (Docker Compose if an engine answers, else native)
-up: install
-	$(NODE) stack/src/cli.ts up
+## install-apps: install the browser MCP clients the e2e suites drive (e2e/apps: the MCPJam inspector, about 1.2 GB) when e2e/apps/package-lock.json changed; make test and make e2e do it
+install-apps: e2e/apps/node_modules/.installed
+e2e/apps/node_modules/.installed: e2e/apps/package-lock.json e2e/apps/package.json
+	npm ci --prefix e2e/apps --no-audit --no-fund
+	@touch $@
 
-## down: stop exactly what `make up` started
+# PROFILE=shared: the production-shaped profile (docker-compose.shared.yml, docs/scale.md) for up, down, status, images.
+PROFILE_ARGS := $(if $(PROFILE),--profile $(PROFILE))
+
+## up: start Keycloak, Redis, the stock API and the MCP server (Docker Compose if an engine answers, else native); PROFILE=shared: the two-node cluster behind haproxy (docs/scale.md)
+up: install
+	$(NODE) stack/src/cli.ts up $(PROFILE_ARGS)
+
+## down: stop exactly what `make up` started; PROFILE=shared keeps its database, PROFILE=shared VOLUMES=1 removes it
 down:
-	$(NODE) stack/src/cli.ts down
+	$(NODE) stack/src/cli.ts down $(PROFILE_ARGS) $(if $(VOLUMES),--volumes)
 
 ## status: show what `make up` started
 status:
-	$(NODE) stack/src/cli.ts status
+	$(NODE) stack/src/cli.ts status $(PROFILE_ARGS)
 
 ## call: one tool call as a real MCP client (SDK v2, CIMD, sign-in URL printed), e.g. make call TOOL=get_portfolio
 call: install
@@ -67,12 +76,16 @@ attendees: install
 scale: install
 	$(NODE) scale/src/cli.ts run --n $(or $(N),40) $(OPTS)
 
-## images: build the compose images from package registries only (no container registry needed); writes .env
+## images: build the compose images from package registries only (no container registry needed); writes .env; PROFILE=shared adds PostgreSQL, haproxy and production Keycloak
 images: install
-	$(NODE) stack/src/cli.ts images
+	$(NODE) stack/src/cli.ts images $(PROFILE_ARGS)
+
+## test-shared: the shared profile's e2e proof (starts it, restarts it, then removes it with its database; not part of make test)
+test-shared: install
+	$(NODE) --test --test-reporter=spec --test-timeout=1200000 e2e/src/shared/*.e2e.ts
 
 ## test: type-check, unit tests, every suite on a fresh native stack, then on compose; prints "N passed, N failed, N skipped"
-test: install
+test: install install-apps
 	$(NODE) scripts/run-tests.ts
 
 ## unit: unit tests only (no Keycloak)
@@ -80,7 +93,7 @@ unit: install
 	$(NODE) scripts/run-tests.ts --only unit
 
 ## e2e: suites against a real stack on its own ports (works while `make up` runs)
-e2e: install
+e2e: install install-apps
 	$(NODE) scripts/run-tests.ts --only e2e
 
 ## conformance: MCP conformance against the stack from `make up`: server scenarios, every client auth scenario, the realm as AS; one table

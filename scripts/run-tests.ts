@@ -22,6 +22,7 @@ import { repoRoot } from '../stack/src/paths.ts';
 import { stackSettings } from '../stack/src/settings.ts';
 import { missingTools } from '../stack/src/tools.ts';
 import { harnessSettings } from '../e2e/src/harness/settings.ts';
+import { MCPJAM_MISSING } from '../e2e/src/harness/browser-apps.ts';
 
 const { values } = parseArgs({
   options: {
@@ -309,6 +310,8 @@ const begin = performance.now();
 // Say up front what is missing; the stages that need it fail with the same line (never a `spawn … ENOENT`).
 const absent = missingTools([['chromium', harnessSettings.CHROMIUM_PATH], 'redis-server', 'wrk', 'openssl']);
 if (only !== 'unit') for (const line of absent) console.log(`WARNING: ${line}`);
+// The MCPJam inspector has its own install (e2e/apps); without it its tests fail with the same line.
+if (only !== 'unit' && MCPJAM_MISSING) console.log(`WARNING: ${MCPJAM_MISSING}`);
 if (!only || only === 'unit') {
   lint();
   typecheck();
