@@ -1,4 +1,6 @@
 // `node stack/src/cli.ts up|down|status|fetch|images [--provider auto|native|compose] [--name up]`
+// `--profile shared` (up, down, images): the shared profile, docker-compose.shared.yml (docs/scale.md); `down --volumes`
+// also removes its database.
 import { parseArgs } from 'node:util';
 import { dockerStatus } from './docker.ts';
 import { StackError } from './errors.ts';
@@ -8,11 +10,17 @@ import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { readState, startNative, stopNative } from './native.ts';
 import { prepareComposeMounts, startCompose, stopCompose } from './compose.ts';
 import { buildLocalImages } from './images.ts';
+import { printSharedReady, runShared } from './shared-cli.ts';
 import { ADMIN, DEFAULT_PORTS, PUBLIC_CLIENT_ID, SANDBOX_USERS, type RunningStack } from './spec.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { provider: { type: 'string' }, name: { type: 'string', default: 'up' } },
+  options: {
+    provider: { type: 'string' },
+    name: { type: 'string', default: 'up' },
+    profile: { type: 'string', default: 'laptop' },
+    volumes: { type: 'boolean', default: false },
+  },
 });
 const command = positionals[0] ?? 'help';
 const log = (line: string) => console.log(line);
@@ -48,6 +56,13 @@ ${SANDBOX_USERS.map((user) => `    ${user.username.padEnd(6)} / ${user.password.
 }
 
 async function main(): Promise<void> {
+  if (values.profile !== 'laptop') {
+    if (values.profile !== 'shared')
+      throw new StackError('bad_config', `unknown profile "${values.profile}"`, 'use PROFILE=shared, or no PROFILE');
+    const stack = await runShared(command, { volumes: values.volumes }, log);
+    if (stack) printSharedReady(stack);
+    return;
+  }
   switch (command) {
     case 'up': {
       let provider = values.provider ?? stackSettings().provider;
@@ -100,7 +115,7 @@ async function main(): Promise<void> {
     }
     default:
       console.log(
-        'usage: node stack/src/cli.ts up|down|status|fetch|images [--provider auto|native|compose] [--name NAME]',
+        'usage: node stack/src/cli.ts up|down|status|fetch|images [--provider auto|native|compose] [--name NAME] [--profile shared [--volumes]]',
       );
       if (command !== 'help') process.exitCode = 2;
   }

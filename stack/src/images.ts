@@ -24,7 +24,7 @@ type Log = (line: string) => void;
 export const NPM_VERSION = '11.21.2';
 const DEBIAN_SUITE = 'bookworm';
 const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
-const imagesDir = join(repoRoot, 'stack', 'images');
+export const imagesDir = join(repoRoot, 'stack', 'images');
 export const envFile = join(repoRoot, '.env');
 
 /** The Node version the service Dockerfiles pin (`ARG NODE_IMAGE=node:<x.y.z>-bookworm-slim`). */
@@ -69,7 +69,7 @@ export function composeOverrides(images: LocalImages, extraCaCerts?: string): st
   ].join('\n');
 }
 
-function run(command: string, args: string[], what: string, fix: string, options: SpawnSyncOptions = {}): void {
+export function run(command: string, args: string[], what: string, fix: string, options: SpawnSyncOptions = {}): void {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
   if (result.error)
     throw new StackError('service_failed', `${what}: ${command} could not start (${result.error.message})`, fix);
@@ -77,11 +77,11 @@ function run(command: string, args: string[], what: string, fix: string, options
     throw new StackError('service_failed', `${what} failed (${command} exited ${result.status})`, fix);
 }
 
-function imageExists(tag: string): boolean {
+export function imageExists(tag: string): boolean {
   return spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { stdio: 'ignore' }).status === 0;
 }
 
-function withContext<T>(fill: (dir: string) => void, build: (dir: string) => T): T {
+export function withContext<T>(fill: (dir: string) => void, build: (dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'sandbox-image-'));
   try {
     fill(dir);
@@ -91,7 +91,7 @@ function withContext<T>(fill: (dir: string) => void, build: (dir: string) => T):
   }
 }
 
-function dockerBuild(dockerfile: string, tag: string, context: string, args: Record<string, string>): void {
+export function dockerBuild(dockerfile: string, tag: string, context: string, args: Record<string, string>): void {
   const buildArgs = Object.entries(args).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]);
   run(
     'docker',
@@ -151,7 +151,7 @@ async function buildKeycloak(tag: string, base: string, log: Log, settings: Stac
   );
 }
 
-function linkOrCopy(from: string, to: string): void {
+export function linkOrCopy(from: string, to: string): void {
   try {
     linkSync(from, to);
   } catch {

@@ -10,3 +10,16 @@ export { pins } from './versions.ts';
 export * from './spec.ts';
 export { keycloakAdmin, KeycloakAdminError, type KeycloakAdmin } from './keycloak-admin.ts';
 export { ensureSandboxTls, exposedPrivateKeys, getFromClientDocs, PRIVATE_KEY_MODE, TLS_DIR } from './tls.ts';
+export {
+  startShared,
+  stopShared,
+  sharedContainers,
+  sharedUrls,
+  sharedHost,
+  SHARED_PORTS,
+  SHARED_PROJECT,
+  KEYCLOAK_NODES,
+  MCP_REPLICAS,
+  type SharedStack,
+  type SharedUrls,
+} from './shared.ts';

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StackError } from './errors.ts';
@@ -116,67 +117,9 @@ export function ensureSandboxTls(dir: string = TLS_DIR): SandboxTls {
       restrictPrivateKeys(dir);
       return tls;
     }
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(
-    [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '3650',
-      '-subj',
-      `/CN=MCP sandbox local CA (${hostname()})`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE,pathlen:0',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    dir,
-  );
-  chmodSync(join(dir, 'ca.key'), PRIVATE_KEY_MODE); // openssl writes 0600 already; not every build does
-  openssl(
-    ['req', ...ec, '-keyout', 'client-docs.key', '-out', 'client-docs.csr', '-subj', `/CN=${CLIENT_DOCS_HOST}`],
-    dir,
-  );
-  // Owner-only: compose runs client-docs as this user (keyOwnerEnv); Keycloak needs only the CA's certificate.
-  chmodSync(tls.key, PRIVATE_KEY_MODE);
-  writeFileSync(
-    join(dir, 'client-docs.ext'),
-    [
-      `subjectAltName=DNS:${CLIENT_DOCS_HOST}`,
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth',
-    ].join('\n'),
-  );
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'client-docs.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '825',
-      '-extfile',
-      'client-docs.ext',
-      '-out',
-      'client-docs.crt',
-    ],
-    dir,
-  );
-  rmSync(join(dir, 'ca.key'));
-  writeFileSync(marker, CLIENT_DOCS_HOST);
+  // A set made for the shared profile keeps its host's certificate (ensureSharedHostTls) when it is made again.
+  const sharedMarker = join(dir, 'shared-host');
+  makeCertificates(dir, existsSync(sharedMarker) ? readFileSync(sharedMarker, 'utf8') : undefined);
   return tls;
 }
 
@@ -212,4 +155,138 @@ export function getFromClientDocs(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * Makes the whole set in `dir` from scratch: a new CA, client-docs' certificate and, when `sharedHost` is given, the
+ * shared profile's certificate for that host. The CA's key signs them and is then deleted, so nothing else can ever
+ * be signed by this CA; a new certificate therefore always means a new set.
+ */
+function makeCertificates(dir: string, sharedHost?: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  openssl(
+    [
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=MCP sandbox local CA (${hostname()})`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+  chmodSync(join(dir, 'ca.key'), PRIVATE_KEY_MODE); // openssl writes 0600 already; not every build does
+  signServerCertificate(dir, 'client-docs', CLIENT_DOCS_HOST);
+  if (sharedHost) signServerCertificate(dir, 'shared-host', sharedHost);
+  rmSync(join(dir, 'ca.key'));
+  writeFileSync(join(dir, 'host'), CLIENT_DOCS_HOST);
+  if (sharedHost) writeFileSync(join(dir, 'shared-host'), sharedHost);
+}
+
+/** openssl arguments for a new P-256 key without a passphrase. */
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
+/** `<name>.key` (owner-only) and `<name>.crt` for `host` (a DNS name or an IPv4 address), signed by ca.key in `dir`. */
+function signServerCertificate(dir: string, name: string, host: string): void {
+  openssl(['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${host}`], dir);
+  // Owner-only: compose runs the service that reads it as this user (keyOwnerEnv).
+  chmodSync(join(dir, `${name}.key`), PRIVATE_KEY_MODE);
+  writeFileSync(
+    join(dir, `${name}.ext`),
+    [
+      `subjectAltName=${isIPv4(host) ? 'IP' : 'DNS'}:${host}`,
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth',
+    ].join('\n'),
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '825',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    ],
+    dir,
+  );
+}
+
+export interface SharedHostTls extends SandboxTls {
+  /** The shared profile's host name, the certificate's only subject alternative name. */
+  host: string;
+  sharedCert: string;
+  sharedKey: string;
+  /** Certificate and key in one file (owner-only), the form haproxy's `crt` reads. */
+  sharedPem: string;
+}
+
+/** Whether `certFile` was signed by the CA in `caFile` (the current set, not one made before it). */
+function signedBy(certFile: string, caFile: string): boolean {
+  try {
+    return new X509Certificate(readFileSync(certFile)).verify(new X509Certificate(readFileSync(caFile)).publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The certificate of the shared profile's host (docker-compose.shared.yml: the load balancer terminates TLS with it),
+ * signed by the sandbox's local CA, so one CA covers client-docs and the shared host. The CA keeps no key (see
+ * makeCertificates): the first call for a host, or after the set was made again, makes a new set, CA included. Then
+ * restart anything that loaded the old CA (a laptop stack: `make down && make up`) and have attendees trust the new
+ * `ca.crt`. Later calls for the same host reuse it. Keys end up owner-only (PRIVATE_KEY_MODE).
+ */
+export function ensureSharedHostTls(host: string, dir: string = TLS_DIR): SharedHostTls {
+  if (!/^[A-Za-z0-9.-]+$/.test(host) || host.startsWith('.') || host.endsWith('.'))
+    throw new StackError(
+      'bad_config',
+      `SANDBOX_HOST "${host}" is not a host name or IPv4 address`,
+      'set SANDBOX_HOST to a name such as workshop.lan or sandbox.localhost (no scheme, no port)',
+    );
+  const shared = {
+    ...files(dir),
+    host,
+    sharedCert: join(dir, 'shared-host.crt'),
+    sharedKey: join(dir, 'shared-host.key'),
+    sharedPem: join(dir, 'shared-host.pem'),
+  };
+  ensureSandboxTls(dir);
+  const marker = join(dir, 'shared-host');
+  const current =
+    existsSync(marker) &&
+    readFileSync(marker, 'utf8') === host &&
+    existsSync(shared.sharedKey) &&
+    validForAMonth(shared.sharedCert) &&
+    signedBy(shared.sharedCert, shared.caCert);
+  if (!current) makeCertificates(dir, host);
+  writeFileSync(
+    shared.sharedPem,
+    `${readFileSync(shared.sharedCert, 'utf8')}${readFileSync(shared.sharedKey, 'utf8')}`,
+    {
+      mode: PRIVATE_KEY_MODE,
+    },
+  );
+  restrictPrivateKeys(dir);
+  return shared;
 }
