@@ -16,6 +16,8 @@ export interface Urls {
   approvalDevice: string;
   /** ACME shares in the order that must cross the stack's approval threshold (8 on e2e stacks: 1,138.80 > 1000). */
   bigOrder: number;
+  /** How requests go out (default: the global fetch). */
+  fetch?: typeof fetch;
 }
 
 export interface StepRecord {
@@ -106,7 +108,7 @@ export async function runAttendee(attendee: Attendee, urls: Urls): Promise<Atten
     sharesGained: undefined,
     registeredClientId: undefined,
   };
-  const session = httpSession();
+  const session = httpSession(urls.fetch);
   const provider = new HttpOAuthProvider(session, attendee);
   let client = newClient();
   let transport = newTransport();
@@ -116,7 +118,10 @@ export async function runAttendee(attendee: Attendee, urls: Urls): Promise<Atten
     } as never);
   }
   function newTransport() {
-    return new StreamableHTTPClientTransport(new URL(urls.mcp), { authProvider: provider as never });
+    return new StreamableHTTPClientTransport(new URL(urls.mcp), {
+      authProvider: provider as never,
+      ...(urls.fetch ? { fetch: urls.fetch } : {}),
+    });
   }
 
   async function step<T>(name: string, work: () => Promise<T>): Promise<T | undefined> {
@@ -226,7 +231,7 @@ export async function runAttendee(attendee: Attendee, urls: Urls): Promise<Atten
 
 /** Signs the attendee in on the approval device and approves the pending request whose summary starts so. */
 export async function approveOnDevice(attendee: Attendee, urls: Urls, summaryStart: string): Promise<void> {
-  const device = httpSession();
+  const device = httpSession(urls.fetch);
   const home = new URL(`/users/${encodeURIComponent(attendee.username)}`, urls.approvalDevice);
   // /users/<name> → /login → Keycloak → /callback → /users/<name>: the device's own sign-in, over HTTP.
   const toKeycloak = await device.follow(home, (u) => u.origin !== new URL(urls.approvalDevice).origin);

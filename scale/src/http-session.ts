@@ -7,7 +7,8 @@ export interface HttpSession {
   follow(url: URL | string, stop?: (url: URL) => boolean): Promise<{ response: Response; url: URL }>;
 }
 
-export function httpSession(): HttpSession {
+/** `fetchFn`: how requests go out (default: the global fetch; the shared profile's suite maps its host to loopback). */
+export function httpSession(fetchFn: typeof fetch = fetch): HttpSession {
   const jar = new Map<string, Map<string, string>>();
   const cookieFor = (url: URL) =>
     [...(jar.get(url.host) ?? new Map<string, string>())].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -26,7 +27,7 @@ export function httpSession(): HttpSession {
     const headers = new Headers(init.headers);
     const cookie = cookieFor(target);
     if (cookie) headers.set('cookie', cookie);
-    const response = await fetch(target, { ...init, headers, redirect: 'manual' });
+    const response = await fetchFn(target, { ...init, headers, redirect: 'manual' });
     remember(target, response);
     return response;
   }

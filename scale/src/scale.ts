@@ -115,7 +115,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleReport> {
     if (o.sharesGained < o.sharesExpected) ordersLost += 1;
     if (o.sharesGained > o.sharesExpected) ordersDoubled += 1;
   }
-  const exchanges = await exchangesPerUserScope(options.stockApi);
+  const exchanges = await exchangesPerUserScope(options.stockApi, options.fetch ?? fetch);
   return {
     at: new Date().toISOString(),
     attendees: options.attendees.length,
@@ -138,9 +138,12 @@ export async function runScale(options: ScaleOptions): Promise<ScaleReport> {
 }
 
 /** Distinct exchanged tokens per (sub, scope) among the stock API's recorded decisions (GET /_sandbox/received). */
-async function exchangesPerUserScope(stockApi: string): Promise<ScaleReport['exchangesPerUserScope']> {
+async function exchangesPerUserScope(
+  stockApi: string,
+  fetchFn: typeof fetch,
+): Promise<ScaleReport['exchangesPerUserScope']> {
   try {
-    const body = (await (await fetch(`${stockApi}/_sandbox/received`)).json()) as {
+    const body = (await (await fetchFn(`${stockApi}/_sandbox/received`)).json()) as {
       decisions: Array<{
         sub: string | null;
         scope: string | null;
