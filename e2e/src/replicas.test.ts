@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ensureStateKey, MCP_SERVER_CLIENT, repoRoot, SANDBOX_USERS, STOCK_API_AUDIENCE } from '@sandbox/stack';
+import { nodeServiceEnv, repoRoot, SANDBOX_USERS } from '@sandbox/stack';
 import { ALL_SCOPES, decideOnDevice, signInOnDevice, type Device } from './harness/approval.ts';
 import { launchBrowser } from './harness/browser.ts';
 import { userToken } from './harness/keycloak.ts';
@@ -73,27 +73,12 @@ describe('two MCP server replicas: any step may land on either', () => {
   let log = '';
 
   before(async () => {
-    const { urls, name } = stack();
+    const { name, ports } = stack();
     const port = await freePort();
     originB = `http://localhost:${port}`;
     replicaB = spawn(process.execPath, [join(repoRoot, 'server', 'src', 'main.ts')], {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        ISSUER_URL: urls.issuer,
-        KEYCLOAK_INTERNAL_URL: urls.keycloak,
-        MCP_RESOURCE_URL: urls.mcp,
-        CLIENT_ID: urls.mcp,
-        CLIENT_SECRET: MCP_SERVER_CLIENT.secret,
-        STOCK_API_URL: urls.stockApi,
-        STOCK_API_AUDIENCE,
-        REDIS_URL: urls.redis,
-        REDIS_KEY_PREFIX: `mcp:${name}:`,
-        APPROVAL_DEVICE_URL: urls.approvalDevice,
-        STATE_KEY: ensureStateKey(),
-        LOG_LEVEL: 'warn',
-      },
+      // The stack's own server environment (the same Redis, prefix and STATE_KEY), on another port.
+      env: { PATH: process.env.PATH, ...nodeServiceEnv({ name, ports }).mcp, PORT: String(port), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     replicaB.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));

@@ -1,5 +1,5 @@
 // One launcher, two providers. `make up`, `make down` and the e2e suites all come through here.
-export { startNative, stopNative, readState } from './native.ts';
+export { nodeServiceEnv, startNative, stopNative, readState } from './native.ts';
 export { startCompose, stopCompose, composeFile, composeSecrets, prepareComposeMounts } from './compose.ts';
 export { ensureStateKey, SECRETS_DIR } from './secrets.ts';
 export { dockerStatus } from './docker.ts';

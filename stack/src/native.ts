@@ -134,7 +134,8 @@ export async function stopNative(name: string, log: Log = () => {}): Promise<str
   return stopped;
 }
 
-function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs' | 'device', Record<string, string>> {
+/** Each Node service's environment in a native stack (tests start a second MCP replica with the same `mcp`). */
+export function nodeServiceEnv(spec: StackSpec): Record<'stock' | 'mcp' | 'docs' | 'device', Record<string, string>> {
   const urls = urlsFor(spec.ports);
   const tls = ensureSandboxTls();
   const jwks = `${urls.issuer}/protocol/openid-connect/certs`;
