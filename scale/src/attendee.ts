@@ -40,6 +40,8 @@ export interface AttendeeOutcome {
   sharesExpected: number;
   sharesGained: number | undefined;
   registeredClientId: string | undefined;
+  /** The attendee's `sub`, as their own portfolio names it. */
+  sub?: string;
 }
 
 const REDIRECT = 'http://127.0.0.1:49999/callback';
@@ -167,13 +169,15 @@ export async function runAttendee(attendee: Attendee, urls: Urls): Promise<Atten
   const acmeHeld = async () => {
     const result = await call('get_portfolio');
     const portfolio = result.structuredContent?.portfolio as
-      { owner?: { username?: string }; holdings: Array<{ symbol: string; quantity: number }> } | undefined;
+      | { owner?: { username?: string; sub?: string }; holdings: Array<{ symbol: string; quantity: number }> }
+      | undefined;
     if (portfolio?.owner?.username !== attendee.username) {
       outcome.leaks += 1;
       throw Object.assign(new Error(`portfolio of ${portfolio?.owner?.username} shown to ${attendee.username}`), {
         name: 'leak',
       });
     }
+    outcome.sub ??= portfolio.owner.sub;
     return portfolio.holdings.find((h) => h.symbol === 'ACME')?.quantity ?? 0;
   };
 

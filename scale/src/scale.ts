@@ -115,7 +115,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleReport> {
     if (o.sharesGained < o.sharesExpected) ordersLost += 1;
     if (o.sharesGained > o.sharesExpected) ordersDoubled += 1;
   }
-  const exchanges = await exchangesPerUserScope(options.stockApi, options.fetch ?? fetch);
+  const subs = new Set(outcomes.flatMap((o) => (o.sub ? [o.sub] : [])));
+  const exchanges = await exchangesPerUserScope(options.stockApi, options.fetch ?? fetch, subs);
   return {
     at: new Date().toISOString(),
     attendees: options.attendees.length,
@@ -137,10 +138,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleReport> {
   };
 }
 
-/** Distinct exchanged tokens per (sub, scope) among the stock API's recorded decisions (GET /_sandbox/received). */
+/** Distinct exchanged tokens per (sub, scope) of this room's attendees among the stock API's recorded decisions. */
 async function exchangesPerUserScope(
   stockApi: string,
   fetchFn: typeof fetch,
+  subs: ReadonlySet<string>,
 ): Promise<ScaleReport['exchangesPerUserScope']> {
   try {
     const body = (await (await fetchFn(`${stockApi}/_sandbox/received`)).json()) as {
@@ -153,7 +155,7 @@ async function exchangesPerUserScope(
     };
     const tokens = new Map<string, Set<string>>();
     for (const d of body.decisions) {
-      if (!d.accepted || !d.sub || !d.tokenSha256Prefix) continue;
+      if (!d.accepted || !d.sub || !subs.has(d.sub) || !d.tokenSha256Prefix) continue;
       const key = `${d.sub} ${d.scope ?? ''}`;
       tokens.set(key, (tokens.get(key) ?? new Set()).add(d.tokenSha256Prefix));
     }
