@@ -70,6 +70,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleReport> {
   const outcomes = await Promise.all(
     options.attendees.map(async (attendee, index) => {
       await new Promise((resolve) => setTimeout(resolve, index * (options.staggerMs ?? 150)));
+      const startedAtS = sinceStart();
       const outcome = await runAttendee(attendee, options).catch((error: Error): AttendeeOutcome => ({
         attendee: attendee.username,
         steps: [{ attendee: attendee.username, step: 'crashed', ok: false, ms: 0, failure: error.name }],
@@ -79,7 +80,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleReport> {
         sharesGained: undefined,
         registeredClientId: undefined,
       }));
-      let end = 0;
+      let end = startedAtS;
       for (const record of outcome.steps) {
         end += record.ms / 1000;
         timeline.push({ attendee: attendee.username, step: record.step, endS: end, ms: record.ms, ok: record.ok });

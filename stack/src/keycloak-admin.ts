@@ -23,6 +23,8 @@ export interface KeycloakAdmin {
 export function keycloakAdmin(
   keycloak: string,
   credentials: { username: string; password: string } = ADMIN,
+  /** How requests go out (default: the global fetch; the shared profile's suite maps its host to loopback). */
+  fetchFn: typeof fetch = fetch,
 ): KeycloakAdmin {
   let cached: { token: string; until: number } | undefined;
   let configuration: Promise<oidc.Configuration> | undefined;
@@ -32,6 +34,7 @@ export function keycloakAdmin(
     configuration ??= oidc
       .discovery(new URL(`${keycloak}/realms/master`), 'admin-cli', undefined, oidc.None(), {
         execute: [oidc.allowInsecureRequests],
+        ...(fetchFn === fetch ? {} : { [oidc.customFetch]: fetchFn as oidc.CustomFetch }),
       })
       .catch((error: Error) => {
         configuration = undefined;
@@ -59,7 +62,7 @@ export function keycloakAdmin(
     keycloak,
     token,
     async fetch(path, init = {}) {
-      return fetch(`${keycloak}/admin/realms${path}`, {
+      return fetchFn(`${keycloak}/admin/realms${path}`, {
         ...init,
         headers: {
           authorization: `Bearer ${await token()}`,

@@ -11,13 +11,15 @@
 // It needs the images `make images PROFILE=shared` builds, and the shared ports free (no `make up PROFILE=shared`).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as V2 from '@modelcontextprotocol/client';
 import {
+  keycloakAdmin,
   KEYCLOAK_NODES,
   MCP_REPLICAS,
+  repoRoot,
   SHARED_PROJECT,
   TLS_DIR,
   sharedContainers,
@@ -26,6 +28,8 @@ import {
   stopShared,
   type SharedUrls,
 } from '@sandbox/stack';
+import { chartSvg, runScale } from '@sandbox/scale';
+import { ensureAttendees } from '@sandbox/scale/users';
 import { formLogin, loopbackFetch, pkce } from './net.ts';
 
 const PROJECT = `${SHARED_PROJECT}-e2e`;
@@ -217,6 +221,64 @@ describe(
       assert.equal(token.aud, urls.mcp);
       assert.equal(token.azp, clientId);
       assert.ok(provider().saved?.refresh_token, 'the client got a refresh token');
+    });
+
+    it('serves a room of 10 at once while a Keycloak node and an MCP replica are stopped and started: no leak, no order lost or doubled, every failure classified', async () => {
+      const admin = keycloakAdmin(urls.keycloak, undefined, fetchFn);
+      const attendees = await ensureAttendees(admin, 10);
+      const container = (service: string) => `${PROJECT}-${service}-1`;
+      const report = await runScale({
+        mcp: urls.mcp,
+        approvalDevice: urls.approvalDevice,
+        stockApi: 'http://127.0.0.1:1', // not published in this profile: exchanges are not counted here
+        bigOrder: 40, // 40 ACME = 5,694.00 USD, above the profile's 5000 USD threshold
+        attendees,
+        staggerMs: 300,
+        fetch: fetchFn,
+        faults: [
+          { atS: 3, label: 'stop keycloak-2', command: `docker stop -t 5 ${container('keycloak-2')}` },
+          { atS: 5, label: 'stop mcp-server-2', command: `docker stop -t 60 ${container('mcp-server-2')}` },
+          { atS: 14, label: 'start mcp-server-2', command: `docker start ${container('mcp-server-2')}` },
+          { atS: 16, label: 'start keycloak-2', command: `docker start ${container('keycloak-2')}` },
+        ],
+      });
+      const dir = join(repoRoot, 'scale', 'results');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `shared-faults-${report.at.replace(/[:.]/g, '-')}.json`);
+      writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+      writeFileSync(file.replace(/\.json$/, '.svg'), chartSvg(report));
+      log(
+        `room of 10 with faults: ${report.calls.succeeded}/${report.calls.attempted} steps ok, failed by class ${JSON.stringify(report.calls.failedByClass)}; ${file}`,
+      );
+      assert.deepEqual(
+        report.faults.map((f) => f.exitCode),
+        [0, 0, 0, 0],
+        JSON.stringify(report.faults),
+      );
+      assert.equal(report.leaks, 0);
+      assert.equal(report.ordersLost, 0);
+      assert.equal(report.ordersDoubled, 0);
+      for (const [failure, count] of Object.entries(report.calls.failedByClass))
+        assert.ok(/^(unauthorized|http_\d{3}|network|timeout|tool:[a-z_]+)$/.test(failure), `${count} × ${failure}`);
+      // The room gets through: most steps succeed although a node and a replica were down for ~10 s.
+      assert.ok(report.calls.succeeded >= report.calls.attempted * 0.8, JSON.stringify(report.calls));
+      // And the cluster heals: the restarted node is ready again, and the balancer uses both replicas again.
+      const deadline = Date.now() + 180_000;
+      for (const management of urls.keycloakNodesManagement) {
+        let ready = false;
+        while (!ready && Date.now() < deadline) {
+          ready = (await fetch(`${management}/health/ready`).catch(() => undefined))?.status === 200;
+          if (!ready) await new Promise((resolve) => setTimeout(resolve, 2000));
+        }
+        assert.ok(ready, `${management} is not ready again after its restart`);
+      }
+      const seen = new Set<string>();
+      while (seen.size < MCP_REPLICAS.length && Date.now() < deadline) {
+        const response = await fetchFn(`${urls.mcpOrigin}/metrics`).catch(() => undefined);
+        if (response?.ok) seen.add(((await response.json()) as { replica: { host: string } }).replica.host);
+        else await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      assert.deepEqual([...seen].sort(), [...MCP_REPLICAS].sort(), 'the balancer does not use both replicas again');
     });
 
     it("lets anonymous DCR's Trusted Hosts see the sender the balancer saw; a forged X-Forwarded-For changes nothing", async () => {
