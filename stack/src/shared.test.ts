@@ -338,6 +338,13 @@ describe('stack/images/haproxy.cfg', () => {
       ),
     ].map((m) => [m[1], m[2]]);
 
+  it('retries a refused connection on another server (a draining replica or a stopping node), never a sent request', () => {
+    const defaults = /^defaults\n((?:[ \t]+.*\n?|\n)*?)^\S/m.exec(haproxyCfg)?.[1] ?? '';
+    assert.match(defaults, /^\s+retries [1-9]/m);
+    assert.match(defaults, /^\s+option redispatch 1$/m);
+    assert.doesNotMatch(haproxyCfg, /^\s+retry-on/m, 'retry-on beyond connection failures could send an order twice');
+  });
+
   it('balances over every Keycloak node and every MCP replica, checked the way their healthchecks are', () => {
     assert.deepEqual(
       serverLines('keycloak'),
