@@ -70,11 +70,11 @@ doctor: install
 
 ## attendees: create a room's users (attendee-001…, traders and viewers) on the running stack and print the sheet, e.g. make attendees N=40
 attendees: install
-	$(NODE) scale/src/cli.ts attendees --n $(or $(N),40)
+	$(NODE) scale/src/cli.ts attendees --n $(or $(N),40) $(PROFILE_ARGS)
 
-## scale: a room at once against the running stack (N attendees: sign-in, tools, step-up, approved orders); JSON and SVG in scale/results/
+## scale: a room at once against the running stack (N attendees: sign-in, tools, step-up, approved orders; PROFILE=shared for the shared profile; OPTS='--fault <s>:<label>:<command>'); JSON and SVG in scale/results/
 scale: install
-	$(NODE) scale/src/cli.ts run --n $(or $(N),40) $(OPTS)
+	$(NODE) scale/src/cli.ts run --n $(or $(N),40) $(PROFILE_ARGS) $(OPTS)
 
 ## images: build the compose images from package registries only (no container registry needed); writes .env; PROFILE=shared adds PostgreSQL, haproxy and production Keycloak
 images: install

@@ -23,3 +23,4 @@ export {
   type SharedStack,
   type SharedUrls,
 } from './shared.ts';
+export { loopbackFetch } from './loopback-fetch.ts';
