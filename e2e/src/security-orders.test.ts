@@ -69,10 +69,31 @@ interface Portfolio {
 const portfolioOf = async (token: string) =>
   (await call(token, 'get_portfolio', {})).result?.structuredContent?.portfolio as Portfolio;
 
+/**
+ * Earlier suites spend alice's cash (her seeded account differs per realm): sells small lots, each below the approval
+ * threshold, until she holds at least `need` USD, so the buys below test approval, not insufficient_funds.
+ */
+async function raiseCash(token: string, need: number): Promise<void> {
+  for (let round = 0; round < 20; round++) {
+    const portfolio = (await call(token, 'get_portfolio', {})).result?.structuredContent?.portfolio as Portfolio & {
+      holdings: Array<{ symbol: string; quantity: number; marketValue: number }>;
+    };
+    if (portfolio.cash >= need) return;
+    const lot = portfolio.holdings
+      .filter((h) => h.symbol !== 'ACME' && h.quantity > 0)
+      .map((h) => ({ ...h, price: h.marketValue / h.quantity }))
+      .find((h) => h.price < E2E_APPROVAL.thresholdUsd / 2);
+    if (!lot) return;
+    const quantity = Math.max(1, Math.min(lot.quantity, Math.floor((E2E_APPROVAL.thresholdUsd * 0.9) / lot.price)));
+    await call(token, 'place_order', { symbol: lot.symbol, side: 'sell', quantity });
+  }
+}
+
 describe('security: large orders cannot skip approval', () => {
   let alice: string;
   before(async () => {
     alice = await userToken('alice', ALL_SCOPES);
+    await raiseCash(alice, 2500);
   });
 
   it('a sell limited at 0.01 that would fill at the quote needs approval, and nothing is sold without it', async () => {
@@ -108,14 +129,14 @@ describe('security: large orders cannot skip approval', () => {
 
   it('a requestState re-signed with the key once derived from the published client secret places nothing', async () => {
     const before = await portfolioOf(alice);
-    const first = await call(alice, 'place_order', { symbol: 'ACME', side: 'buy', quantity: 21 });
+    const first = await call(alice, 'place_order', { symbol: 'ACME', side: 'buy', quantity: 8 });
     assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
     const state = first.result?.requestState ?? '';
     // The payload is readable (signed, not encrypted): the CIBA request alice is being asked to approve.
     const body = JSON.parse(Buffer.from(state.slice(3, state.lastIndexOf('.')), 'base64url').toString()) as {
       p: { authReqId: string; summary: string; sub: string };
     };
-    assert.match(body.p.summary, /^Buy 21 ACME/);
+    assert.match(body.p.summary, /^Buy 8 ACME/);
     // The attacker re-signs it for a bigger order, as the sandbox's key used to be derivable by anyone.
     const oldKey = createHash('sha256').update(`mcp-request-state:${MCP_SERVER_CLIENT.secret}`).digest('hex');
     const forger = createRequestStateCodec<typeof body.p>({
@@ -123,11 +144,11 @@ describe('security: large orders cannot skip approval', () => {
       ttlSeconds: 300,
       bind: () => `tools/call\0${body.p.sub}`,
     });
-    const forged = await forger.mint({ ...body.p, summary: body.p.summary.replace('21', '22') }, {} as never);
+    const forged = await forger.mint({ ...body.p, summary: body.p.summary.replace('Buy 8', 'Buy 9') }, {} as never);
     const retry = await call(
       alice,
       'place_order',
-      { symbol: 'ACME', side: 'buy', quantity: 22 },
+      { symbol: 'ACME', side: 'buy', quantity: 9 },
       { inputResponses: { approve: { action: 'accept' } }, requestState: forged },
     );
     assert.ok(retry.error, `the forged state was accepted: ${JSON.stringify(retry)}`);
@@ -145,6 +166,7 @@ describe('security: an order awaiting approval dies with its client', () => {
     browser = await launchBrowser();
     device = await signInOnDevice(browser, 'alice');
     alice = await userToken('alice', ALL_SCOPES);
+    await raiseCash(alice, 2500); // the orders below must reach the approval step, not insufficient_funds
   });
   after(async () => {
     await browser?.close();
