@@ -80,11 +80,11 @@ scale: install
 images: install
 	$(NODE) stack/src/cli.ts images $(PROFILE_ARGS)
 
-## test-shared: the shared profile's e2e proof (starts it, restarts it, then removes it with its database; not part of make test)
+## test-shared: only the shared profile's e2e proof (make test runs it last): starts it, a room of 10 with faults, restarts it, removes it with its database
 test-shared: install
-	$(NODE) --test --test-reporter=spec --test-timeout=1200000 e2e/src/shared/*.e2e.ts
+	$(NODE) scripts/run-tests.ts --only shared
 
-## test: type-check, unit tests, every suite on a fresh native stack, then on compose; prints "N passed, N failed, N skipped"
+## test: type-check, unit tests, every suite on a fresh native stack, then on compose, then the shared profile suite; prints "N passed, N failed, N skipped"
 test: install install-apps
 	$(NODE) scripts/run-tests.ts
 

@@ -1,7 +1,8 @@
 // `make test`: type-check, unit suites, then the e2e suites against a fresh native stack on its own ports, then the
 // same suites against docker-compose.yml through Testcontainers (skipped, and counted as such, where no Docker engine
-// answers). Ends with "N passed, N failed, N skipped".
-//   --only unit|e2e|native|compose   one part (e2e = native + compose)
+// answers), then the shared profile's suite (e2e/src/shared: two Keycloak nodes on PostgreSQL, two MCP replicas behind
+// haproxy, a room of 10 with a node and a replica stopped and started). Ends with "N passed, N failed, N skipped".
+//   --only unit|e2e|native|compose|shared   one part (e2e = native + compose + shared)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -306,6 +307,29 @@ async function composeProvider(): Promise<void> {
   }
 }
 
+/** The shared profile's suite (its own compose project; it builds the shared images from the laptop ones if absent). */
+async function sharedProfile(): Promise<void> {
+  banner('e2e, shared profile (docker-compose.shared.yml: Keycloak cluster on PostgreSQL, MCP replicas, haproxy)');
+  const files = ['e2e/src/shared/*.e2e.ts'];
+  const docker = dockerStatus();
+  if (!docker.available) {
+    const count = countTests(files);
+    console.log(
+      `shared profile: skipped, ${count} tests not run (${docker.reason}); \`bash scripts/install-docker.sh\` and \`make images PROFILE=shared\` make it run here`,
+    );
+    totals.skipped += count;
+    stages.push({ name: 'e2e shared', seconds: 0, result: `${count} skipped: ${docker.reason}` });
+    return;
+  }
+  nodeTest('e2e-shared', files, {}, ['--test-concurrency=1', '--test-timeout=1200000']);
+}
+
+/** How many tests files declare (`it(` calls): what a stage that cannot run counts as skipped. */
+function countTests(patterns: string[]): number {
+  const listed = spawnSync('sh', ['-c', `cat ${patterns.join(' ')}`], { cwd: repoRoot, encoding: 'utf8' });
+  return Math.max(1, (listed.stdout.match(/^\s+it\(/gm) ?? []).length);
+}
+
 const begin = performance.now();
 // Say up front what is missing; the stages that need it fail with the same line (never a `spawn … ENOENT`).
 const absent = missingTools([['chromium', harnessSettings.CHROMIUM_PATH], 'redis-server', 'wrk', 'openssl']);
@@ -331,6 +355,7 @@ if (!only || only === 'unit') {
 }
 if (!only || only === 'e2e' || only === 'native') await e2eNative();
 if (!only || only === 'e2e' || only === 'compose') await composeProvider();
+if (!only || only === 'e2e' || only === 'shared') await sharedProfile();
 
 banner('summary');
 for (const stage of stages)

@@ -23,6 +23,7 @@ const principal: Principal = {
   scopes: String(claims.scope).split(' '),
   jti: String(claims.jti),
   sessionId: String(claims.sid),
+  machine: false,
   roles: undefined,
   exp: Number(claims.exp),
   tokenHash: 'bench',

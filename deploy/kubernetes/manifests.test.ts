@@ -278,7 +278,7 @@ describe('deploy/kubernetes', () => {
         assert.ok(known.has(name), `${workload}: ${name} is not in ${dir}/.env.example`);
     }
     const placeholders = new Set(
-      [...readFileSync(join(root, 'keycloak/realm/sandbox-realm.json'), 'utf8').matchAll(/\$\{([A-Z_]+):/g)].map(
+      [...readFileSync(join(root, 'keycloak/realm/sandbox-realm.json'), 'utf8').matchAll(/\$\{([A-Z_]+)[:}]/g)].map(
         (m) => m[1],
       ),
     );

@@ -10,7 +10,13 @@ import { readBodyLimited, BodyTooLargeError } from './body.ts';
 import { bearerAuth, type AuthVariables } from './auth/middleware.ts';
 import type { Principal } from './auth/verify.ts';
 import { authErrorResponse, type ChallengeOptions } from './auth/challenge.ts';
-import { DEFAULT_CHALLENGE_SCOPES, missingScopes, stepUpScopes, unobtainableScopes } from './auth/scopes.ts';
+import {
+  DEFAULT_CHALLENGE_SCOPES,
+  machineRefusalText,
+  missingScopes,
+  stepUpScopes,
+  unobtainableScopes,
+} from './auth/scopes.ts';
 import type { Config } from './config.ts';
 import { createStockApi } from './downstream/stock-api.ts';
 import { AuthError } from './errors.ts';
@@ -248,6 +254,7 @@ export function createApp(deps: AppDeps) {
         issuer: config.ISSUER_URL,
         resource: config.resourceUrl.href,
         maxTokenBytes: config.MAX_TOKEN_BYTES,
+        machineClients: config.MACHINE_CLIENTS,
       },
       verifier: deps.tokenVerifier,
       challenge,
@@ -277,6 +284,8 @@ export function createApp(deps: AppDeps) {
     for (const message of messages) {
       if (message?.method !== 'tools/call' || typeof message.params?.name !== 'string') continue;
       const tool = TOOLS_BY_NAME.get(message.params.name);
+      // A machine calling a user's tool: no challenge can cure it; the tool answers with an error (handler.ts runTool).
+      if (tool && machineRefusalText(tool, principal)) continue;
       const missing = tool ? missingScopes(principal.scopes, tool.requiredScopes) : [];
       // A scope the user's roles can never earn is not worth a challenge (the client would send the user back to
       // Keycloak for nothing, and loop): the tool itself answers with an error that says so (handler.ts runTool).

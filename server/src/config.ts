@@ -78,6 +78,11 @@ const EnvSchema = z.object({
   ALLOWED_ORIGINS: list.default(['localhost', '127.0.0.1', '[::1]']),
   /** Hostnames allowed in Host (DNS-rebinding protection). The resource URL's host is always added. */
   ALLOWED_HOSTS: list.default(['localhost', '127.0.0.1', '[::1]']),
+  /**
+   * Pre-registered confidential clients whose client_credentials tokens may call the tools marked for machines
+   * (docs/client-credentials.md). Empty: no machine tokens at all.
+   */
+  MACHINE_CLIENTS: list.default(['sandbox-bot', 'sandbox-bot-jwt']),
   HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 5000),
   /**
    * How long place_order waits for the user's approval of a large order (CIBA) before giving up: below the 60 s after

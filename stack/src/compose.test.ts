@@ -150,12 +150,24 @@ describe('docker-compose.yml', () => {
       );
       return;
     }
+    const machine = { SANDBOX_BOT_SECRET: 'a'.repeat(64), SANDBOX_BOT_PUBLIC_KEY: 'MIIB', SANDBOX_BOT_KID: 'kid' };
     const result = spawnSync('docker', ['compose', '-f', composePath, 'config', '--quiet'], {
       cwd: repoRoot,
       encoding: 'utf8',
       timeout: 30_000,
+      env: { ...process.env, ...machine },
     });
     assert.equal(result.status, 0, result.stderr);
+    // Without them compose refuses and names them: the realm would otherwise import a literal placeholder as a secret.
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('SANDBOX_BOT_')));
+    const refused = spawnSync('docker', ['compose', '-f', composePath, 'config', '--quiet'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: bare,
+    });
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /SANDBOX_BOT_\w+.*make up passes the generated machine-client credentials/);
   });
 
   /** `${KEYCLOAK_IMAGE:-quay.io/keycloak/keycloak:x.y.z}` → the variable and the upstream default. */
@@ -346,7 +358,7 @@ describe('docker-compose.yml', () => {
     for (const key of Object.keys(environment('keycloak'))) {
       if (key.startsWith('KC_BOOTSTRAP_ADMIN_')) continue;
       assert.ok(
-        realm.includes(`\${${key}:`),
+        realm.includes(`\${${key}:`) || realm.includes(`\${${key}}`),
         `${key} is set for keycloak but the realm has no \${${key}:…} placeholder`,
       );
     }

@@ -7,7 +7,8 @@ import { findJava } from './java.ts';
 import { ensureKeycloakDist } from './keycloak-dist.ts';
 import { installComposeProvider } from './keycloak-extension.ts';
 import { repoRoot } from './paths.ts';
-import { ensureStateKey } from './secrets.ts';
+import { ensureStateKey, machineClientEnv } from './secrets.ts';
+import { stackSettings } from './settings.ts';
 import { ensureSandboxTls, keyOwnerEnv } from './tls.ts';
 import { DEFAULT_PORTS, urlsFor, type RunningStack, type StackSpec } from './spec.ts';
 
@@ -16,7 +17,7 @@ export const composeFile = join(repoRoot, 'docker-compose.yml');
 function compose(args: string[]): void {
   const result = spawnSync('docker', ['compose', '-f', composeFile, ...args], {
     stdio: 'inherit',
-    env: { ...process.env, ...composeSecrets() },
+    env: { ...stackSettings().env, ...composeSecrets() },
   });
   if (result.status !== 0)
     throw new StackError(
@@ -54,7 +55,7 @@ export function pulledImages(): string[] {
  * and gid client-docs runs as, the owner of the owner-only TLS key (stack/src/tls.ts keyOwnerEnv).
  */
 export function composeSecrets(): Record<string, string> {
-  return { SANDBOX_STATE_KEY: ensureStateKey(), ...keyOwnerEnv() };
+  return { SANDBOX_STATE_KEY: ensureStateKey(), ...machineClientEnv(), ...keyOwnerEnv() };
 }
 
 export async function prepareComposeMounts(log: (line: string) => void = () => {}): Promise<string[]> {

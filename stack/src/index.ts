@@ -1,7 +1,14 @@
 // One launcher, two providers. `make up`, `make down` and the e2e suites all come through here.
 export { nodeServiceEnv, startNative, stopNative, readState } from './native.ts';
 export { startCompose, stopCompose, composeFile, composeSecrets, prepareComposeMounts } from './compose.ts';
-export { ensureStateKey, SECRETS_DIR } from './secrets.ts';
+export {
+  ensureMachineCredentials,
+  ensureStateKey,
+  machineClientEnv,
+  MACHINE_CLIENTS,
+  SECRETS_DIR,
+  type MachineCredentials,
+} from './secrets.ts';
 export { dockerStatus } from './docker.ts';
 export { repoRoot, runDir } from './paths.ts';
 export { pingRedis } from './redis.ts';

@@ -32,7 +32,7 @@ import {
   type ServiceName,
   type StackSpec,
 } from './spec.ts';
-import { ensureStateKey } from './secrets.ts';
+import { ensureStateKey, machineClientEnv } from './secrets.ts';
 import { ensureSandboxTls, getFromClientDocs, writeJvmHostsFile } from './tls.ts';
 import { waitForHttp } from './wait.ts';
 
@@ -304,6 +304,8 @@ export async function startNative(spec: StackSpec, log: Log = () => {}): Promise
           MCP_CIMD_DOCUMENT_PREFIX: `${urls.clientDocs}/clients/`,
           APPROVAL_DEVICE_URL: urls.approvalDevice,
           MCP_SERVER_CLIENT_SECRET: MCP_SERVER_CLIENT.secret,
+          // The machine clients' generated secret and public key (stack/src/secrets.ts).
+          ...machineClientEnv(),
           MCP_EXCHANGED_TOKEN_LIFESPAN: String(spec.exchangedTokenLifespan ?? 300),
           ...(spec.cibaExpiresIn ? { MCP_CIBA_EXPIRES_IN: String(spec.cibaExpiresIn) } : {}),
         },

@@ -4,7 +4,8 @@ import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ensureStateKey } from './secrets.ts';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { ensureMachineCredentials, ensureStateKey, machineClientEnv } from './secrets.ts';
 
 const fresh = () => join(mkdtempSync(join(tmpdir(), 'sandbox-secrets-')), 'secrets');
 
@@ -34,5 +35,43 @@ describe('ensureStateKey', () => {
     const key = ensureStateKey(dir);
     assert.match(key, /^[0-9a-f]{64}$/);
     assert.equal(readFileSync(join(dir, 'state-key'), 'utf8').trim(), key);
+  });
+});
+
+describe('ensureMachineCredentials', () => {
+  it('makes a random client secret and an RSA key pair, owner-only, kept across calls, different per checkout', () => {
+    const dir = fresh();
+    const made = ensureMachineCredentials(dir);
+    assert.match(made.secret, /^[0-9a-f]{64}$/);
+    assert.equal(createPrivateKey(made.privateKeyPem).asymmetricKeyType, 'rsa');
+    const spki = createPublicKey({ key: Buffer.from(made.publicKeySpki, 'base64'), format: 'der', type: 'spki' });
+    assert.equal(
+      spki.export({ format: 'jwk' }).n,
+      createPublicKey(made.privateKeyPem).export({ format: 'jwk' }).n,
+      "the public key is the private key's",
+    );
+    assert.deepEqual(ensureMachineCredentials(dir), made);
+    for (const file of ['bot-secret', 'bot-key.pem']) assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
+    const other = ensureMachineCredentials(fresh());
+    assert.notEqual(other.secret, made.secret);
+    assert.notEqual(other.publicKeySpki, made.publicKeySpki);
+    assert.deepEqual(Object.keys(machineClientEnv(made)).sort(), [
+      'SANDBOX_BOT_KID',
+      'SANDBOX_BOT_PUBLIC_KEY',
+      'SANDBOX_BOT_SECRET',
+    ]);
+  });
+
+  it('replaces a malformed secret or key, and narrows a widened file', () => {
+    const dir = fresh();
+    const made = ensureMachineCredentials(dir);
+    writeFileSync(join(dir, 'bot-secret'), 'sandbox-mcp-server-secret\n');
+    writeFileSync(join(dir, 'bot-key.pem'), 'not a key');
+    chmodSync(join(dir, 'bot-key.pem'), 0o644);
+    const again = ensureMachineCredentials(dir);
+    assert.match(again.secret, /^[0-9a-f]{64}$/);
+    assert.notEqual(again.secret, made.secret);
+    assert.notEqual(again.publicKeySpki, made.publicKeySpki);
+    assert.equal(statSync(join(dir, 'bot-key.pem')).mode & 0o777, 0o600);
   });
 });

@@ -4,7 +4,14 @@
 // processes and compose services get it in their environment (a file mounted into a container would be unreadable
 // by its non-root user). A key derived from a value the project publishes (the client secret) let anyone forge a
 // state; see docs/security.md.
-import { randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './paths.ts';
@@ -34,4 +41,77 @@ export function ensureStateKey(dir: string = SECRETS_DIR): string {
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return key;
+}
+
+/** The pre-registered machine clients (keycloak/README.md, "Machine clients"; docs/client-credentials.md). */
+export const MACHINE_CLIENTS = Object.freeze({
+  /** client_credentials with a client secret (client_secret_basic or client_secret_post). */
+  secret: 'sandbox-bot',
+  /** client_credentials with private_key_jwt (RFC 7523 client assertion signed RS256 with the generated key). */
+  jwt: 'sandbox-bot-jwt',
+});
+
+export interface MachineCredentials {
+  /** sandbox-bot's client secret: 64 hex characters, generated. */
+  secret: string;
+  /** sandbox-bot-jwt's private key (PKCS#8 PEM), generated; only the bot holds it. */
+  privateKeyPem: string;
+  /** Its public key as base64 DER (SPKI): what the realm's `jwt.credential.public.key` attribute takes. */
+  publicKeySpki: string;
+  /** The key's id (RFC 7638 thumbprint): the realm's `jwt.credential.kid`, and the assertion's `kid`. */
+  kid: string;
+}
+
+/**
+ * The machine clients' credentials, made once per checkout like the state key: a random client secret and an RSA key
+ * pair, owner-only in .run/secrets/. `make up` hands the secret and the public key to Keycloak's realm import (the
+ * realm file holds placeholders, never a value), and `make call BOT=…` and the e2e suites read them from here.
+ */
+export function ensureMachineCredentials(dir: string = SECRETS_DIR): MachineCredentials {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const secretFile = join(dir, 'bot-secret');
+  const keyFile = join(dir, 'bot-key.pem');
+  const owned = (file: string) => {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  };
+  let secret = existsSync(secretFile) ? readFileSync(secretFile, 'utf8').trim() : '';
+  if (!KEY_SHAPE.test(secret)) {
+    secret = randomBytes(32).toString('hex');
+    writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+  }
+  owned(secretFile);
+  let privateKeyPem = existsSync(keyFile) ? readFileSync(keyFile, 'utf8') : '';
+  let privateKey: KeyObject | undefined;
+  try {
+    privateKey = createPrivateKey(privateKeyPem);
+  } catch {
+    privateKey = undefined;
+  }
+  if (privateKey?.asymmetricKeyType !== 'rsa') {
+    privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeFileSync(keyFile, privateKeyPem, { mode: 0o600 });
+  }
+  owned(keyFile);
+  const publicKey = createPublicKey(privateKey);
+  const jwk = publicKey.export({ format: 'jwk' });
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n }))
+    .digest('base64url');
+  return {
+    secret,
+    privateKeyPem,
+    publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    kid,
+  };
+}
+
+/** The realm placeholders the machine clients need (Keycloak's environment at realm import). */
+export function machineClientEnv(credentials: MachineCredentials = ensureMachineCredentials()): Record<string, string> {
+  return {
+    SANDBOX_BOT_SECRET: credentials.secret,
+    SANDBOX_BOT_PUBLIC_KEY: credentials.publicKeySpki,
+    SANDBOX_BOT_KID: credentials.kid,
+  };
 }

@@ -26,6 +26,12 @@ const EnvSchema = z.object({
     z.enum(['auto', 'native', 'compose'], { error: '"STACK_PROVIDER" must be auto, native or compose' }),
   ),
   NODE_EXTRA_CA_CERTS: optional(z.string()),
+  SANDBOX_HOST: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, '"SANDBOX_HOST" must be a host name such as workshop.lan'),
+  ),
 });
 
 export interface StackSettings {
@@ -39,6 +45,8 @@ export interface StackSettings {
   readonly provider: 'auto' | 'native' | 'compose';
   /** NODE_EXTRA_CA_CERTS (a TLS-intercepting proxy's CA): `make images` hands it to npm inside the image builds. */
   readonly extraCaCerts?: string;
+  /** SANDBOX_HOST: the shared profile's host name (a room's LAN name); stack/src/shared.ts defaults it. */
+  readonly sharedHost?: string;
   /** The environment child processes inherit (PATH, JAVA, JAVA_HOME, …). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -60,6 +68,7 @@ export function loadStackSettings(env: Readonly<Record<string, string | undefine
     STACK_READY_TIMEOUT_S?: number;
     STACK_PROVIDER?: 'auto' | 'native' | 'compose';
     NODE_EXTRA_CA_CERTS?: string;
+    SANDBOX_HOST?: string;
   };
   return Object.freeze({
     cacheDir: resolve(
@@ -73,6 +82,7 @@ export function loadStackSettings(env: Readonly<Record<string, string | undefine
     readyTimeoutMs: (v.STACK_READY_TIMEOUT_S ?? 240) * 1000,
     provider: v.STACK_PROVIDER ?? 'auto',
     ...(v.NODE_EXTRA_CA_CERTS ? { extraCaCerts: resolve(v.NODE_EXTRA_CA_CERTS) } : {}),
+    ...(v.SANDBOX_HOST ? { sharedHost: v.SANDBOX_HOST.toLowerCase() } : {}),
     env: Object.freeze({ ...env }),
   });
 }

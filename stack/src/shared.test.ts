@@ -25,6 +25,7 @@ import {
   sharedHost,
   sharedUrls,
 } from './shared.ts';
+import { loadStackSettings } from './settings.ts';
 import { contentHash, KEYCLOAK_SHARED_BUILD_OPTIONS, sharedImageTags } from './shared-images.ts';
 import { pins } from './versions.ts';
 
@@ -88,6 +89,9 @@ const MAKE_ENV = {
   KEYCLOAK_SHARED_IMAGE: `mcp-sandbox/keycloak-shared:${pins.keycloak}-test-jre17-bookworm`,
   REDIS_IMAGE: 'mcp-sandbox/redis:debian-bookworm',
   SANDBOX_STATE_KEY: 'a'.repeat(64),
+  SANDBOX_BOT_SECRET: 'b'.repeat(64),
+  SANDBOX_BOT_PUBLIC_KEY: 'MIIB',
+  SANDBOX_BOT_KID: 'kid',
 };
 const env = (name: string, extra: Record<string, string> = {}): Record<string, string> =>
   Object.fromEntries(
@@ -250,6 +254,27 @@ describe('docker-compose.shared.yml', () => {
     assert.ok(compose.volumes && 'postgres-data' in compose.volumes, 'a named volume survives `down`');
   });
 
+  it('drains a stopping Keycloak node: not ready longer than haproxy needs to take it out, all within the grace period', () => {
+    const seconds = (value: string | undefined) => Number(/^(\d+)s$/.exec(value ?? '')?.[1] ?? Number.NaN);
+    const inter = seconds(/^\s+default-server .*\binter (\d+s)\b/m.exec(haproxyCfg)?.[1]);
+    const fall = Number(/^\s+default-server .*\bfall (\d+)\b/m.exec(haproxyCfg)?.[1]);
+    for (const node of KEYCLOAK_NODES) {
+      const option = (name: string) =>
+        command(node)
+          .find((arg) => arg.startsWith(`--${name}=`))
+          ?.split('=')[1];
+      const delay = seconds(option('shutdown-delay'));
+      const timeout = seconds(option('shutdown-timeout'));
+      assert.ok(
+        delay > inter * fall,
+        `${node}: --shutdown-delay ${delay}s must outlast haproxy's ${fall} × ${inter}s checks`,
+      );
+      assert.ok(timeout >= 10, `${node}: --shutdown-timeout ${timeout}s`);
+      const grace = seconds((service(node) as { stop_grace_period?: string }).stop_grace_period);
+      assert.ok(grace > delay + timeout, `${node}: stop_grace_period ${grace}s must exceed ${delay + timeout}s`);
+    }
+  });
+
   it('builds Keycloak with PostgreSQL, health and the laptop profile features and hardening', () => {
     assert.deepEqual(KEYCLOAK_SHARED_BUILD_OPTIONS, [
       '--db=postgres',
@@ -268,7 +293,10 @@ describe('docker-compose.shared.yml', () => {
     const kc = env('keycloak-1');
     for (const key of Object.keys(kc)) {
       if (/^(KC_BOOTSTRAP_ADMIN_|KC_DB_|JAVA_OPTS_)/.test(key)) continue;
-      assert.ok(realm.includes(`\${${key}:`), `${key} is set but the realm has no \${${key}:…} placeholder`);
+      assert.ok(
+        realm.includes(`\${${key}:`) || realm.includes(`\${${key}}`),
+        `${key} is set but the realm has no \${${key}:…} placeholder`,
+      );
     }
     assert.equal(kc.MCP_RESOURCE_URL, urls.mcp);
     assert.equal(kc.MCP_EXPLORER_URL, `${urls.mcpOrigin}/explorer`);
@@ -389,8 +417,9 @@ describe('stack/images/haproxy.cfg', () => {
 
 describe('shared profile names and images', () => {
   it('takes SANDBOX_HOST, else a .localhost name', () => {
-    assert.equal(sharedHost({}), DEFAULT_SHARED_HOST);
-    assert.equal(sharedHost({ SANDBOX_HOST: ' workshop.lan ' }), 'workshop.lan');
+    assert.equal(sharedHost(loadStackSettings({})), DEFAULT_SHARED_HOST);
+    assert.equal(sharedHost(loadStackSettings({ SANDBOX_HOST: ' Workshop.LAN ' })), 'workshop.lan');
+    assert.throws(() => loadStackSettings({ SANDBOX_HOST: 'https://workshop.lan/' }), /SANDBOX_HOST.*host name/);
     assert.match(DEFAULT_SHARED_HOST, /\.localhost$/);
     assert.equal(sharedUrls('workshop.lan').issuer, `https://workshop.lan:9443/realms/${REALM}`);
   });

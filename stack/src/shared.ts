@@ -9,8 +9,8 @@ import { dockerStatus } from './docker.ts';
 import { StackError } from './errors.ts';
 import { imageExists, localImageTags, type LocalImages } from './images.ts';
 import { repoRoot } from './paths.ts';
-import { ensureStateKey } from './secrets.ts';
-import { stackSettings } from './settings.ts';
+import { ensureStateKey, machineClientEnv } from './secrets.ts';
+import { stackSettings, type StackSettings } from './settings.ts';
 import { buildSharedImages, sharedImageTags, type SharedImages } from './shared-images.ts';
 import { ensureSharedHostTls, keyOwnerEnv } from './tls.ts';
 import { REALM } from './spec.ts';
@@ -47,9 +47,9 @@ export const SHARED_NETWORK = Object.freeze({
 export const KEYCLOAK_NODES = Object.freeze(['keycloak-1', 'keycloak-2']);
 export const MCP_REPLICAS = Object.freeze(['mcp-server-1', 'mcp-server-2']);
 
-/** SANDBOX_HOST, else DEFAULT_SHARED_HOST. */
-export function sharedHost(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return env.SANDBOX_HOST?.trim() || DEFAULT_SHARED_HOST;
+/** SANDBOX_HOST (parsed with the other launcher settings), else DEFAULT_SHARED_HOST. */
+export function sharedHost(settings: StackSettings = stackSettings()): string {
+  return settings.sharedHost ?? DEFAULT_SHARED_HOST;
 }
 
 export interface SharedUrls {
@@ -99,6 +99,7 @@ export function sharedComposeEnv(options: {
     NODE_IMAGE: options.local.node,
     SANDBOX_HOST: options.host,
     SANDBOX_STATE_KEY: options.stateKey,
+    ...machineClientEnv(),
     ...keyOwnerEnv(),
     ...(options.extraCaCerts ? { EXTRA_CA_CERTS: options.extraCaCerts } : {}),
   };
@@ -132,7 +133,7 @@ function writeEnvFile(env: Record<string, string>): void {
 function compose(args: string[], env: Record<string, string>, what: string, project: string): void {
   const result = spawnSync('docker', ['compose', '-f', sharedComposeFile, '-p', project, ...args], {
     stdio: 'inherit',
-    env: { ...process.env, ...env },
+    env: { ...stackSettings().env, ...env },
   });
   if (result.status !== 0)
     throw new StackError(

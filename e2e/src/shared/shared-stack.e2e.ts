@@ -1,6 +1,6 @@
-// The shared profile, end to end (`make test-shared`). Named *.e2e.ts, not *.test.ts, so that `make test` (which runs
-// e2e/src/**/*.test.ts on each provider) leaves it out: it takes about two minutes. docker-compose.shared.yml comes up in
-// its own compose project (its own database volume, removed at the end), then
+// The shared profile, end to end: the last stage of `make test` (`make test-shared` runs it alone). Named *.e2e.ts, not
+// *.test.ts, because it brings its own stack instead of running on each provider's. docker-compose.shared.yml comes up
+// in its own compose project (its own database volume, removed at the end), then
 //   - both Keycloak nodes are ready and joined one cluster (JDBC_PING through PostgreSQL);
 //   - the balancer answers from both MCP server replicas (/metrics names the replica);
 //   - the SDK v2 client registers by DCR, signs alice in over HTTP through Keycloak's form and calls get_portfolio,
@@ -35,6 +35,9 @@ import { formLogin, loopbackFetch, pkce } from './net.ts';
 const PROJECT = `${SHARED_PROJECT}-e2e`;
 const REDIRECT_URI = 'http://127.0.0.1:47913/callback';
 const log = (line: string) => console.log(`  [shared] ${line}`);
+/** A shell command that starts a container once its `docker stop` (still draining, maybe) has finished. */
+const startWhenStopped = (container: string) =>
+  `while [ "$(docker inspect -f '{{.State.Running}}' ${container})" = true ]; do sleep 0.5; done; docker start ${container}`;
 
 interface Tokens {
   access_token: string;
@@ -236,10 +239,12 @@ describe(
         staggerMs: 300,
         fetch: fetchFn,
         faults: [
-          { atS: 3, label: 'stop keycloak-2', command: `docker stop -t 5 ${container('keycloak-2')}` },
+          // Both drain: Keycloak reports not ready for --shutdown-delay, then finishes its requests in flight; the
+          // replica finishes its own (SHUTDOWN_TIMEOUT_S). A start waits until its stop has finished.
+          { atS: 3, label: 'stop keycloak-2', command: `docker stop -t 35 ${container('keycloak-2')}` },
           { atS: 5, label: 'stop mcp-server-2', command: `docker stop -t 60 ${container('mcp-server-2')}` },
-          { atS: 14, label: 'start mcp-server-2', command: `docker start ${container('mcp-server-2')}` },
-          { atS: 16, label: 'start keycloak-2', command: `docker start ${container('keycloak-2')}` },
+          { atS: 14, label: 'start mcp-server-2', command: startWhenStopped(container('mcp-server-2')) },
+          { atS: 16, label: 'start keycloak-2', command: startWhenStopped(container('keycloak-2')) },
         ],
       });
       const dir = join(repoRoot, 'scale', 'results');

@@ -162,6 +162,7 @@ describe('bearerAuth', () => {
       exp: 0,
       tokenHash: 'h',
       sessionId: 'session-1',
+      machine: false,
       roles: undefined,
       tokenSha256: 's',
     };

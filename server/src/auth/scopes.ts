@@ -64,3 +64,22 @@ export function roleRefusalText(tool: string, who: string, blocked: readonly Uno
     'a realm administrator can grant the role.'
   );
 }
+
+/**
+ * The refusal of a user's tool to a machine principal (a machine client's client_credentials token), or undefined
+ * when the tool takes machines or the caller is a user. No re-authorization cures it, so it is a tool error, never
+ * a 403 challenge.
+ *
+ * @example machineRefusalText({ name: 'get_portfolio', machine: false }, { machine: true, clientId: 'sandbox-bot' })
+ */
+export function machineRefusalText(
+  tool: { name: string; machine: boolean },
+  principal: { machine: boolean; clientId: string | undefined },
+): string | undefined {
+  if (!principal.machine || tool.machine) return undefined;
+  return (
+    `${tool.name} acts for a signed-in user, and this token is the machine client ${principal.clientId ?? '?'}'s own ` +
+    '(client_credentials: no user). Machine clients may call get_stock_info, search_stocks and the informational ' +
+    'tools; sign in as a user (authorization code flow) for portfolios and orders.'
+  );
+}

@@ -129,9 +129,34 @@ describe('verifyAccessToken', () => {
   it('rejects a token with no user session (no sid claim), as a client_credentials token has', async () => {
     const error = await rejects(
       await signer.sign(withoutClaim('sid', { preferred_username: 'service-account-robot' })),
-      /stands for no user session .*service-account \(client_credentials\) tokens cannot call tools/,
+      /stands for no user session .*is not a machine client of this server/,
     );
     assert.equal(error.code, 'invalid_token');
+  });
+
+  it("accepts a machine client's own service-account token as a machine principal, and no other user-less token", async () => {
+    const machineOptions = { ...options, machineClients: ['sandbox-bot'] };
+    const bot = { azp: 'sandbox-bot', preferred_username: 'service-account-sandbox-bot' };
+    const principal = await verifyAccessToken(await signer.sign(withoutClaim('sid', bot)), machineOptions);
+    assert.equal(principal.machine, true);
+    assert.equal(principal.sessionId, undefined);
+    assert.equal(principal.clientId, 'sandbox-bot');
+    // A user's token from that client is still a user's (sid present).
+    assert.equal((await verifyAccessToken(await signer.sign(userClaims(bot)), machineOptions)).machine, false);
+    // Not listed, or a service account that is not the client's own: refused.
+    await rejects(await signer.sign(withoutClaim('sid', bot)), /is not a machine client/);
+    await rejects(
+      await signer.sign(withoutClaim('sid', { azp: 'sandbox-bot', preferred_username: 'service-account-other' })),
+      /is not a machine client/,
+      machineOptions,
+    );
+    await rejects(
+      await signer.sign(
+        withoutClaim('sid', { azp: 'registered-1', preferred_username: 'service-account-registered-1' }),
+      ),
+      /"registered-1" is not a machine client/,
+      machineOptions,
+    );
   });
 
   it('reads the realm roles when the token lists them, and leaves them undefined when it does not', async () => {

@@ -10,7 +10,12 @@ export interface Principal {
   scopes: readonly string[];
   jti: string | undefined;
   /** Keycloak's user session (`sid`): present on every token a user's login produced, absent on service accounts. */
-  sessionId: string;
+  sessionId: string | undefined;
+  /**
+   * A machine (client_credentials) token of one of the pre-registered machine clients (MACHINE_CLIENTS): it stands
+   * for the client, not a person, so only tools marked `machine` accept it (mcp/tools.ts).
+   */
+  machine: boolean;
   /**
    * The user's realm roles as the token lists them (`realm_access.roles`, which the realm's `mcp:tools` scope adds), or
    * undefined when the token has no such claim (another issuer's shape): then no refusal is treated as final.
@@ -33,6 +38,8 @@ export interface VerifyOptions {
   maxTokenBytes: number;
   algorithms?: string[];
   clockToleranceSeconds?: number;
+  /** Client ids whose service-account tokens (no `sid`) are accepted as machine principals; none by default. */
+  machineClients?: readonly string[];
 }
 
 export const ALLOWED_ALGORITHMS = [
@@ -162,12 +169,19 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
   }
   if (typeof payload.sub !== 'string' || payload.sub === '')
     throw new AuthError('invalid_token', 'The access token has no subject (sub).');
-  // A tool call must stand for a person: Keycloak puts the user session id in `sid` for every login-based token
-  // (authorization code, refresh, offline), and leaves it out of client_credentials tokens.
-  if (typeof payload.sid !== 'string' || payload.sid === '')
+  // A tool call stands for a person: Keycloak puts the user session id in `sid` for every login-based token
+  // (authorization code, refresh, offline), and leaves it out of client_credentials tokens. The one exception is a
+  // pre-registered machine client's own service account (Keycloak names it service-account-<client id>).
+  const sessionId = typeof payload.sid === 'string' && payload.sid !== '' ? payload.sid : undefined;
+  const machine =
+    sessionId === undefined &&
+    typeof payload.azp === 'string' &&
+    (options.machineClients ?? []).includes(payload.azp) &&
+    payload.preferred_username === `service-account-${payload.azp}`.toLowerCase();
+  if (sessionId === undefined && !machine)
     throw new AuthError(
       'invalid_token',
-      'The access token stands for no user session (it has no "sid" claim): service-account (client_credentials) tokens cannot call tools here; sign in as a user with the authorization code flow.',
+      `The access token stands for no user session (it has no "sid" claim) and its client ${JSON.stringify(payload.azp ?? null)} is not a machine client of this server: service-account (client_credentials) tokens call tools here only for the pre-registered machine clients (MACHINE_CLIENTS); sign in as a user with the authorization code flow.`,
     );
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   const realmAccess = payload.realm_access as { roles?: unknown } | undefined;
@@ -180,7 +194,8 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
     clientId: typeof payload.azp === 'string' ? payload.azp : undefined,
     scopes: scope.split(' ').filter(Boolean),
     jti: payload.jti,
-    sessionId: payload.sid,
+    sessionId,
+    machine,
     roles,
     exp: payload.exp as number,
     ...tokenDigests(token),

@@ -16,6 +16,7 @@ const principal: Principal = {
   scopes: ['mcp:tools'],
   jti: 'j',
   sessionId: 'session-1',
+  machine: false,
   roles: undefined,
   exp: 0,
   tokenHash: '0123456789abcdef',

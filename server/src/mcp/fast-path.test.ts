@@ -322,6 +322,7 @@ describe('the fast path on a place_order above the approval threshold', () => {
     tokenHash: 'h',
     tokenSha256: 'hh',
     sessionId: 'session-1',
+    machine: false,
     roles: ['trader'],
   } as Principal;
   const approvalRequired = new DownstreamError('approval_required', 'approval required', {

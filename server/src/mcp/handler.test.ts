@@ -88,6 +88,7 @@ describe('toAuthInfo', () => {
       exp: 123,
       tokenHash: 'abc',
       sessionId: 'session-1',
+      machine: false,
       roles: undefined,
       tokenSha256: 'full-abc',
     };
@@ -161,6 +162,7 @@ describe('createMcp', () => {
       exp: 2_000_000_000,
       tokenHash: 'h',
       sessionId: 'session-1',
+      machine: false,
       roles: undefined,
       tokenSha256: 'hh',
     };

@@ -15,7 +15,7 @@ import type { Principal } from '../auth/verify.ts';
 import type { StockApi } from '../downstream/stock-api.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { missingScopes, roleRefusalText, unobtainableScopes } from '../auth/scopes.ts';
+import { machineRefusalText, missingScopes, roleRefusalText, unobtainableScopes } from '../auth/scopes.ts';
 import type { CallRecorder } from '../explorer/recorder.ts';
 import { fastToolCall } from './fast-path.ts';
 import { TOOLS, toolError, type ToolContext, type ToolDefinition, type ToolResult } from './tools.ts';
@@ -83,6 +83,13 @@ export function createMcp(deps: McpDeps) {
     token: string,
     call: Pick<ToolContext, 'reportProgress' | 'signal' | 'elicitation'> = {},
   ): Promise<ToolResult> {
+    const refusedMachine = machineRefusalText(tool, auth.principal);
+    if (refusedMachine)
+      return {
+        isError: true,
+        content: [{ type: 'text', text: refusedMachine }],
+        structuredContent: { error: 'user_required', tool: tool.name },
+      };
     // Defence in depth: app.ts already answered 403 for a missing scope; never run a tool without its scopes.
     const missing = missingScopes(auth.principal.scopes, tool.requiredScopes);
     const blocked = unobtainableScopes(missing, auth.principal.roles);

@@ -47,6 +47,11 @@ export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
   title: string;
   description: string;
   requiredScopes: readonly string[];
+  /**
+   * Whether a machine principal (a machine client's client_credentials token, no user) may call it: market data and
+   * the informational tools yes; a user's portfolio or orders no, since there is no user to own or approve them.
+   */
+  machine: boolean;
   inputSchema: S;
   readOnly: boolean;
   run(args: z.infer<S>, ctx: ToolContext): Promise<ToolResult>;
@@ -123,6 +128,7 @@ const money = (n: number | undefined) => (typeof n === 'number' ? n.toFixed(2) :
 export const TOOLS: readonly ToolDefinition[] = [
   define({
     name: 'get_stock_info',
+    machine: true,
     title: 'Stock quote',
     readOnly: true,
     requiredScopes: ['trade:read'],
@@ -143,6 +149,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   }),
   define({
     name: 'search_stocks',
+    machine: true,
     title: 'Search stocks',
     readOnly: true,
     requiredScopes: ['trade:read'],
@@ -164,6 +171,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   }),
   define({
     name: 'get_portfolio',
+    machine: false,
     title: 'My portfolio',
     readOnly: true,
     requiredScopes: ['portfolio:read'],
@@ -188,6 +196,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   }),
   define({
     name: 'place_order',
+    machine: false,
     title: 'Place an order',
     readOnly: false,
     requiredScopes: ['trade:write'],
@@ -295,6 +304,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   }),
   define({
     name: 'whoami',
+    machine: true,
     title: 'Who am I',
     readOnly: true,
     requiredScopes: [],
@@ -305,7 +315,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       const tools = TOOLS.map((tool) => ({
         name: tool.name,
         requiredScopes: tool.requiredScopes,
-        allowed: tool.requiredScopes.every((s) => principal.scopes.includes(s)),
+        allowed: tool.requiredScopes.every((s) => principal.scopes.includes(s)) && (!principal.machine || tool.machine),
       }));
       const text = [
         `You are ${principal.username ?? '(no username claim)'} (sub ${principal.sub}) via client ${principal.clientId ?? '?'}.`,
@@ -328,6 +338,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   }),
   define({
     name: 'greet',
+    machine: true,
     title: 'Greet',
     readOnly: true,
     requiredScopes: [],
@@ -344,6 +355,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   }),
   define({
     name: 'get_datetime',
+    machine: true,
     title: 'Current date and time',
     readOnly: true,
     requiredScopes: [],

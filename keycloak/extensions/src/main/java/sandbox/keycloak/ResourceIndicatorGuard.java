@@ -2,7 +2,9 @@ package sandbox.keycloak;
 
 import org.keycloak.OAuth2Constants;
 import org.keycloak.OAuthErrorException;
+import org.keycloak.models.ClientModel;
 import org.keycloak.models.Constants;
+import org.keycloak.models.KeycloakSession;
 import org.keycloak.protocol.oidc.resourceindicators.ResourceIndicatorConstants;
 import org.keycloak.protocol.oidc.token.TokenInterceptorException;
 import org.keycloak.protocol.oidc.token.TokenPostProcessor;
@@ -20,10 +22,20 @@ import org.keycloak.protocol.oidc.token.TokenPostProcessorContext;
  * <li>a resource for a client that gets no refresh token (its grant_types lack refresh_token, so
  * use.refresh.tokens=false): Keycloak writes the resource into the absent refresh token
  * (ResourceIndicatorsPostProcessor.java:66). Answered with invalid_request naming the fix.</li>
+ * <li>the same for client_credentials, which never has a refresh token (RFC 6749 §4.4.3), so every machine client
+ * that sends a resource (MCP clients always do) would get a 500: here the guard does what Keycloak's processor
+ * means to do (narrow the audience to the resource, or invalid_target) and clears the request's resource, so
+ * Keycloak's processor has nothing left to do.</li>
  * </ul>
  * Anything else is left to Keycloak's processor unchanged. keycloak/README.md, "Upstream Keycloak bugs seen".
  */
 public class ResourceIndicatorGuard implements TokenPostProcessor {
+
+    private final KeycloakSession session;
+
+    public ResourceIndicatorGuard(KeycloakSession session) {
+        this.session = session;
+    }
 
     static final String NO_REFRESH_TOKEN = "This client gets no refresh token (its grant_types lack refresh_token),"
             + " and Keycloak 26.7 cannot bind its tokens to a resource then; add refresh_token to the client's"
@@ -46,7 +58,23 @@ public class ResourceIndicatorGuard implements TokenPostProcessor {
         if (audience == null || audience.length == 0)
             throw new TokenInterceptorException(OAuthErrorException.INVALID_TARGET,
                     ResourceIndicatorConstants.ERROR_INVALID_RESOURCE);
-        if (context.refreshToken() == null)
+        if (context.refreshToken() != null) return;
+        if (!OAuth2Constants.CLIENT_CREDENTIALS.equals(grantType) || requested == null)
             throw new TokenInterceptorException(OAuthErrorException.INVALID_REQUEST, NO_REFRESH_TOKEN);
+        String matched = null;
+        for (String aud : audience) {
+            if (requested.startsWith(ResourceIndicatorConstants.URN_CLIENT_PREFIX)) {
+                if (aud.equals(requested.substring(ResourceIndicatorConstants.URN_CLIENT_PREFIX.length()))) matched = aud;
+                continue;
+            }
+            ClientModel client = session.clients().getClientByClientId(session.getContext().getRealm(), aud);
+            if (client != null && requested.equals(client.getAttribute(ResourceIndicatorConstants.CLIENT_RESOURCE_URL_ATTRIBUTE)))
+                matched = requested;
+        }
+        if (matched == null)
+            throw new TokenInterceptorException(OAuthErrorException.INVALID_TARGET,
+                    ResourceIndicatorConstants.ERROR_INVALID_RESOURCE);
+        context.accessToken().audience(matched);
+        context.clientSessionCtx().setAttribute(OAuth2Constants.RESOURCE, null);
     }
 }

@@ -17,7 +17,7 @@ public class ResourceIndicatorGuardFactory implements TokenPostProcessorFactory,
 
     @Override
     public TokenPostProcessor create(KeycloakSession session) {
-        return new ResourceIndicatorGuard();
+        return new ResourceIndicatorGuard(session);
     }
 
     @Override
