@@ -40,9 +40,9 @@ down:
 status:
 	$(NODE) stack/src/cli.ts status $(PROFILE_ARGS)
 
-## call: one tool call as a real MCP client (SDK v2, CIMD, sign-in URL printed), e.g. make call TOOL=get_portfolio
+## call: one tool call as a real MCP client (SDK v2, CIMD, sign-in URL printed), e.g. make call TOOL=get_portfolio; BOT=secret|jwt calls as a machine client (docs/client-credentials.md)
 call: install
-	$(NODE) scripts/mcp-call.ts $(TOOL) '$(ARGS)'
+	$(NODE) scripts/mcp-call.ts $(if $(BOT),--bot $(BOT)) $(TOOL) '$(ARGS)'
 
 ## check-server: check how an MCP server validates the sandbox realm's tokens, e.g. make check-server URL=http://localhost:3000/mcp OPTS='--leeway-s 30' (docs/check-server.md)
 check-server: install

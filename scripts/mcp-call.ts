@@ -6,14 +6,22 @@
 //   node scripts/mcp-call.ts place_order '{"symbol":"ACME","side":"buy","quantity":40}'
 //   node scripts/mcp-call.ts get_portfolio
 //   node scripts/mcp-call.ts --logout          # forget the stored tokens (sign in as someone else)
+//   node scripts/mcp-call.ts --bot secret get_stock_info '{"symbol":"ACME"}'   # as a machine client, no user
+//                                              # (sandbox-bot; --bot jwt: sandbox-bot-jwt; docs/client-credentials.md)
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
-import { DEFAULT_PORTS, repoRoot, urlsFor } from '../stack/src/index.ts';
+import {
+  Client,
+  ClientCredentialsProvider,
+  PrivateKeyJwtProvider,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+} from '@modelcontextprotocol/client';
+import { DEFAULT_PORTS, ensureMachineCredentials, MACHINE_CLIENTS, repoRoot, urlsFor } from '../stack/src/index.ts';
 
 const defaults = urlsFor(DEFAULT_PORTS);
 const { values, positionals } = parseArgs({
@@ -22,6 +30,8 @@ const { values, positionals } = parseArgs({
     url: { type: 'string', default: defaults.mcp },
     'client-metadata-url': { type: 'string', default: `${defaults.clientDocs}/clients/sdk-reference.json` },
     logout: { type: 'boolean', default: false },
+    /** secret | jwt: call as the machine client sandbox-bot or sandbox-bot-jwt (client_credentials, no sign-in). */
+    bot: { type: 'string' },
     'state-dir': { type: 'string', default: join(repoRoot, '.run', 'mcp-call') },
   },
 });
@@ -44,6 +54,34 @@ try {
 } catch (error) {
   console.error(`The arguments must be a JSON object, e.g. '{"symbol":"ACME"}': ${(error as Error).message}`);
   process.exit(2);
+}
+
+if (values.bot !== undefined) {
+  if (values.bot !== 'secret' && values.bot !== 'jwt') {
+    console.error('--bot takes secret (sandbox-bot, client secret) or jwt (sandbox-bot-jwt, private_key_jwt)');
+    process.exit(2);
+  }
+  const credentials = ensureMachineCredentials();
+  const provider =
+    values.bot === 'secret'
+      ? new ClientCredentialsProvider({ clientId: MACHINE_CLIENTS.secret, clientSecret: credentials.secret })
+      : new PrivateKeyJwtProvider({
+          clientId: MACHINE_CLIENTS.jwt,
+          privateKey: credentials.privateKeyPem,
+          algorithm: 'RS256',
+        });
+  // Its own registered scopes (by asking for none), not the challenge's: that names what a person's sign-in needs.
+  const prepare = provider.prepareTokenRequest.bind(provider);
+  provider.prepareTokenRequest = () => prepare(undefined);
+  const bot = new Client({ name: 'sandbox-mcp-call-bot', version: '1.0.0' });
+  await bot.connect(new StreamableHTTPClientTransport(new URL(values.url), { authProvider: provider }));
+  const result = (await bot.callTool({ name: tool, arguments: args })) as {
+    content: Array<{ type: string; text?: string }>;
+    isError?: boolean;
+  };
+  for (const part of result.content) if (part.type === 'text') console.log(part.text);
+  await bot.close();
+  process.exit(result.isError ? 1 : 0);
 }
 
 /** The loopback redirect target: one server for the whole run, each sign-in awaits its own callback. */

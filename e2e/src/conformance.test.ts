@@ -230,6 +230,13 @@ describe('MCP conformance 0.2 (alpha): every client auth scenario against our OA
     'auth/offline-access-scope',
     'auth/authorization-server-migration',
     'auth/2025-03-26-oauth-metadata-backcompat',
+    // The extensions: client credentials (SEP-1046), ID-JAG (SEP-990), DPoP (RFC 9449), workload identity (RFC 7523).
+    'auth/client-credentials-basic',
+    'auth/client-credentials-jwt',
+    'auth/enterprise-managed-authorization',
+    'auth/dpop',
+    'auth/dpop-nonce',
+    'auth/wif-jwt-bearer',
   ]) {
     it(`passes ${scenario} with our client`, () => {
       const checks = clientResults.get(scenario);

@@ -5,11 +5,22 @@
 // The CLI says which protocol version the scenario speaks (MCP_CONFORMANCE_PROTOCOL_VERSION) and hands pre-registered
 // credentials over in MCP_CONFORMANCE_CONTEXT; both are parsed once here, as the services parse their config.
 import { randomUUID } from 'node:crypto';
-import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import {
+  Client,
+  ClientCredentialsProvider,
+  CrossAppAccessProvider,
+  DpopSession,
+  PrivateKeyJwtProvider,
+  requestJwtAuthorizationGrant,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+  type OAuthClientProvider,
+} from '@modelcontextprotocol/client';
 import { z } from 'zod';
 
 const env = z
   .object({
+    MCP_CONFORMANCE_SCENARIO: z.string().optional(),
     MCP_CONFORMANCE_PROTOCOL_VERSION: z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}$/)
@@ -17,10 +28,36 @@ const env = z
     MCP_CONFORMANCE_CONTEXT: z
       .string()
       .transform((text) => JSON.parse(text) as unknown)
-      .pipe(z.object({ client_id: z.string().optional(), client_secret: z.string().optional() }).loose())
+      .pipe(
+        z
+          .object({
+            name: z.string().optional(),
+            client_id: z.string().optional(),
+            client_secret: z.string().optional(),
+            // auth/client-credentials-jwt
+            private_key_pem: z.string().optional(),
+            signing_algorithm: z.string().optional(),
+            // auth/enterprise-managed-authorization
+            idp_client_id: z.string().optional(),
+            idp_id_token: z.string().optional(),
+            idp_token_endpoint: z.string().optional(),
+            // auth/wif-jwt-bearer
+            valid_jwt: z.string().optional(),
+          })
+          .loose(),
+      )
       .optional(),
   })
   .parse(process.env);
+const context = env.MCP_CONFORMANCE_CONTEXT;
+const scenario = env.MCP_CONFORMANCE_SCENARIO ?? context?.name ?? '';
+/** The extension scenarios whose client is not a user's authorization-code client (handled by machineProvider()). */
+const MACHINE_SCENARIOS = [
+  'auth/client-credentials-basic',
+  'auth/client-credentials-jwt',
+  'auth/enterprise-managed-authorization',
+  'auth/wif-jwt-bearer',
+];
 /** A client the scenario registered beforehand (auth/pre-registration); otherwise CIMD or DCR. */
 const preRegistered = env.MCP_CONFORMANCE_CONTEXT?.client_id
   ? { client_id: env.MCP_CONFORMANCE_CONTEXT.client_id, client_secret: env.MCP_CONFORMANCE_CONTEXT.client_secret }
@@ -39,6 +76,16 @@ const CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json
 
 class HeadlessProvider {
   private client: unknown = preRegistered;
+  /**
+   * DPoP (RFC 9449): one key for the authorization server and the MCP server, used once the authorization server's
+   * metadata advertises DPoP; the SDK then signs the token request and every MCP request, and retries each with the
+   * nonce a use_dpop_nonce answer carries.
+   */
+  private readonly dpopSession = DpopSession.create();
+  private useDpop = false;
+  dpop() {
+    return this.useDpop ? this.dpopSession : undefined;
+  }
   private saved: unknown;
   private verifier = '';
   private discovery: unknown;
@@ -85,6 +132,9 @@ class HeadlessProvider {
   }
   saveDiscoveryState(s: unknown) {
     this.discovery = s;
+    const metadata = (s as { authorizationServerMetadata?: { dpop_signing_alg_values_supported?: unknown[] } })
+      ?.authorizationServerMetadata;
+    this.useDpop ||= (metadata?.dpop_signing_alg_values_supported?.length ?? 0) > 0;
   }
   discoveryState() {
     return this.discovery as never;
@@ -119,7 +169,106 @@ async function withAuth<T>(
   }
 }
 
+/**
+ * Workload identity (RFC 7523 jwt-bearer grant with a workload's JWT): the SDK has no provider for it. One attempt
+ * only: a refused assertion is not retried (the scenario counts a retry as a warning).
+ */
+class WorkloadJwtBearerProvider {
+  private saved: unknown;
+  private attempted = false;
+  private readonly clientId: string;
+  private readonly assertion: string;
+  constructor(clientId: string, assertion: string) {
+    this.clientId = clientId;
+    this.assertion = assertion;
+  }
+  get redirectUrl() {
+    return undefined;
+  }
+  get clientMetadata() {
+    return {
+      client_name: 'mcp-keycloak-sandbox workload',
+      redirect_uris: [],
+      grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  clientInformation() {
+    return { client_id: this.clientId };
+  }
+  tokens() {
+    return this.saved as never;
+  }
+  saveTokens(tokens: unknown) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(): never {
+    throw new Error('a workload has no browser: jwt-bearer only');
+  }
+  saveCodeVerifier() {}
+  codeVerifier(): string {
+    throw new Error('a workload has no code verifier');
+  }
+  prepareTokenRequest(scope?: string) {
+    if (this.attempted) throw new Error('the jwt-bearer grant is not retried after a refusal');
+    this.attempted = true;
+    const params = new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion: this.assertion,
+    });
+    if (scope) params.set('scope', scope);
+    return params;
+  }
+}
+
+/** The provider of an extension scenario with no user (SEP-1046 client credentials, SEP-990 ID-JAG, workload identity). */
+function machineProvider(): OAuthClientProvider {
+  const need = (value: string | undefined, name: string) => {
+    if (!value) throw new Error(`${scenario}: MCP_CONFORMANCE_CONTEXT has no ${name}`);
+    return value;
+  };
+  const clientId = need(context?.client_id, 'client_id');
+  switch (scenario) {
+    case 'auth/client-credentials-basic':
+      return new ClientCredentialsProvider({ clientId, clientSecret: need(context?.client_secret, 'client_secret') });
+    case 'auth/client-credentials-jwt':
+      return new PrivateKeyJwtProvider({
+        clientId,
+        privateKey: need(context?.private_key_pem, 'private_key_pem'),
+        algorithm: context?.signing_algorithm ?? 'ES256',
+      });
+    case 'auth/enterprise-managed-authorization':
+      // The enterprise IdP's token exchange turns the user's ID token into an ID-JAG for this authorization server and
+      // resource; the authorization server redeems it with the jwt-bearer grant. No browser, no consent screen.
+      return new CrossAppAccessProvider({
+        clientId,
+        clientSecret: need(context?.client_secret, 'client_secret'),
+        assertion: async (ctx) =>
+          (
+            await requestJwtAuthorizationGrant({
+              tokenEndpoint: need(context?.idp_token_endpoint, 'idp_token_endpoint'),
+              audience: ctx.authorizationServerUrl,
+              resource: ctx.resourceUrl,
+              idToken: need(context?.idp_id_token, 'idp_id_token'),
+              clientId: need(context?.idp_client_id, 'idp_client_id'),
+              fetchFn: ctx.fetchFn,
+            })
+          ).jwtAuthGrant,
+      });
+    default:
+      return new WorkloadJwtBearerProvider(clientId, need(context?.valid_jwt, 'valid_jwt')) as never;
+  }
+}
+
 const serverUrl = new URL(process.argv[2] ?? '');
+if (MACHINE_SCENARIOS.includes(scenario)) {
+  const machine = new Client({ name: 'sandbox-conformance-client', version: '1.0.0' }, clientOptions as never);
+  await machine.connect(new StreamableHTTPClientTransport(serverUrl, { authProvider: machineProvider() }));
+  const listed = await machine.listTools();
+  await machine.callTool({ name: listed.tools[0]?.name ?? 'test-tool', arguments: {} });
+  await machine.close();
+  process.exit(0);
+}
 const provider = new HeadlessProvider();
 let transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider as never });
 let client = new Client({ name: 'sandbox-conformance-client', version: '1.0.0' }, clientOptions as never);

@@ -9,7 +9,7 @@ import org.keycloak.services.clientpolicy.ClientPolicyVote;
 import org.keycloak.services.clientpolicy.condition.AbstractClientPolicyConditionProvider;
 
 /**
- * Client policy condition "machine-client": at the token endpoint, YES when the authenticated client holds its own
+ * Client policy condition "machine-client": at the client_credentials token request, YES when the authenticated client holds its own
  * client role "machine-client" (only a realm administrator can give a client a role: neither DCR nor a CIMD document
  * can), NO when it does not; ABSTAIN at every other event.
  *
@@ -40,8 +40,9 @@ public class MachineClientCondition
     @Override
     public ClientPolicyVote applyPolicy(ClientPolicyContext context) {
         ClientPolicyEvent event = context.getEvent();
-        if (event != ClientPolicyEvent.SERVICE_ACCOUNT_TOKEN_REQUEST && event != ClientPolicyEvent.SERVICE_ACCOUNT_TOKEN_RESPONSE
-                && event != ClientPolicyEvent.TOKEN_REQUEST && event != ClientPolicyEvent.TOKEN_RESPONSE)
+        // Only the client_credentials request: at any other event a vote would decide alone wherever the grant-type
+        // condition abstains (it does at TOKEN_REQUEST, the authorization code's), and refuse every user's token.
+        if (event != ClientPolicyEvent.SERVICE_ACCOUNT_TOKEN_REQUEST && event != ClientPolicyEvent.SERVICE_ACCOUNT_TOKEN_RESPONSE)
             return ClientPolicyVote.ABSTAIN;
         ClientModel client = session.getContext().getClient();
         if (client == null) return ClientPolicyVote.ABSTAIN;
