@@ -40,7 +40,7 @@ down:
 status:
 	$(NODE) stack/src/cli.ts status $(PROFILE_ARGS)
 
-## call: one tool call as a real MCP client (SDK v2, CIMD, sign-in URL printed), e.g. make call TOOL=get_portfolio; BOT=secret|jwt calls as a machine client (docs/client-credentials.md)
+## call: one tool call as a real MCP client (SDK v2, CIMD, sign-in URL printed), e.g. make call TOOL=get_portfolio; BOT=secret|jwt|workload calls as a machine client (docs/client-credentials.md)
 call: install
 	$(NODE) scripts/mcp-call.ts $(if $(BOT),--bot $(BOT)) $(TOOL) '$(ARGS)'
 

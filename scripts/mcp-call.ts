@@ -7,7 +7,7 @@
 //   node scripts/mcp-call.ts get_portfolio
 //   node scripts/mcp-call.ts --logout          # forget the stored tokens (sign in as someone else)
 //   node scripts/mcp-call.ts --bot secret get_stock_info '{"symbol":"ACME"}'   # as a machine client, no user
-//                                              # (sandbox-bot; --bot jwt: sandbox-bot-jwt; docs/client-credentials.md)
+//                                              # (sandbox-bot; --bot jwt: sandbox-bot-jwt; --bot workload: sandbox-workload)
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -18,10 +18,18 @@ import {
   Client,
   ClientCredentialsProvider,
   PrivateKeyJwtProvider,
+  StaticPrivateKeyJwtProvider,
   StreamableHTTPClientTransport,
   UnauthorizedError,
 } from '@modelcontextprotocol/client';
-import { DEFAULT_PORTS, ensureMachineCredentials, MACHINE_CLIENTS, repoRoot, urlsFor } from '../stack/src/index.ts';
+import {
+  DEFAULT_PORTS,
+  ensureMachineCredentials,
+  MACHINE_CLIENTS,
+  mintWorkloadToken,
+  repoRoot,
+  urlsFor,
+} from '../stack/src/index.ts';
 
 const defaults = urlsFor(DEFAULT_PORTS);
 const { values, positionals } = parseArgs({
@@ -57,19 +65,26 @@ try {
 }
 
 if (values.bot !== undefined) {
-  if (values.bot !== 'secret' && values.bot !== 'jwt') {
-    console.error('--bot takes secret (sandbox-bot, client secret) or jwt (sandbox-bot-jwt, private_key_jwt)');
+  if (values.bot !== 'secret' && values.bot !== 'jwt' && values.bot !== 'workload') {
+    console.error(
+      '--bot takes secret (sandbox-bot, client secret), jwt (sandbox-bot-jwt, private_key_jwt) or workload (sandbox-workload, a JWT from the local workload issuer)',
+    );
     process.exit(2);
   }
   const credentials = ensureMachineCredentials();
   const provider =
     values.bot === 'secret'
       ? new ClientCredentialsProvider({ clientId: MACHINE_CLIENTS.secret, clientSecret: credentials.secret })
-      : new PrivateKeyJwtProvider({
-          clientId: MACHINE_CLIENTS.jwt,
-          privateKey: credentials.privateKeyPem,
-          algorithm: 'RS256',
-        });
+      : values.bot === 'jwt'
+        ? new PrivateKeyJwtProvider({
+            clientId: MACHINE_CLIENTS.jwt,
+            privateKey: credentials.privateKeyPem,
+            algorithm: 'RS256',
+          })
+        : new StaticPrivateKeyJwtProvider({
+            clientId: MACHINE_CLIENTS.workload,
+            jwtBearerAssertion: await mintWorkloadToken(defaults.issuer),
+          });
   // Its own registered scopes (by asking for none), not the challenge's: that names what a person's sign-in needs.
   const prepare = provider.prepareTokenRequest.bind(provider);
   provider.prepareTokenRequest = () => prepare(undefined);

@@ -1,8 +1,10 @@
 // Client credentials (MCP extension SEP-1046): the two pre-registered machine clients get tokens with no user and
 // call the tools a machine may use, through the SDK's own providers (ClientCredentialsProvider: client_secret_basic;
 // PrivateKeyJwtProvider: private_key_jwt with the key `make up` generated). The exchange for the stock API carries the
-// bot's identity (its service account), not a user's. Refusals: a user's tool, a wrong secret, an assertion signed
-// with another key, and a registrant asking for client_credentials. docs/client-credentials.md.
+// bot's identity (its service account), not a user's. Workload identity: sandbox-workload authenticates with a JWT
+// from the local workload issuer (Keycloak's federated client authentication). Refusals: a user's tool, a wrong
+// secret, an assertion signed with another key, a registrant asking for client_credentials, and a workload JWT from
+// another issuer, for another audience, or expired. docs/client-credentials.md.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -10,10 +12,12 @@ import {
   Client,
   ClientCredentialsProvider,
   PrivateKeyJwtProvider,
+  StaticPrivateKeyJwtProvider,
   StreamableHTTPClientTransport,
   type OAuthClientProvider,
 } from '@modelcontextprotocol/client';
-import { ensureMachineCredentials, MACHINE_CLIENTS } from '@sandbox/stack';
+import { ensureMachineCredentials, MACHINE_CLIENTS, mintWorkloadToken, WORKLOAD_ISSUER } from '@sandbox/stack';
+import { importPKCS8, SignJWT } from 'jose';
 import { recordToken } from './harness/forge.ts';
 import { adminApi, decodeClaims } from './harness/keycloak.ts';
 import { stack } from './harness/stack.ts';
@@ -227,5 +231,78 @@ describe('client credentials (SEP-1046): pre-registered machine clients, no user
     });
     assert.equal(refused.status, 400);
     assert.deepEqual(await refused.json(), { error: 'invalid_request', error_description: 'Request not allowed' });
+  });
+
+  it('sandbox-workload proves itself with a JWT from the local workload issuer (federated client auth) and reads a quote', async () => {
+    const issuer = stack().urls.issuer;
+    const bot = await connect(
+      registeredScopes(
+        new StaticPrivateKeyJwtProvider({
+          clientId: MACHINE_CLIENTS.workload,
+          jwtBearerAssertion: await mintWorkloadToken(issuer),
+          expectedIssuer: issuer,
+        }),
+      ),
+    );
+    try {
+      const quote = await call(bot, 'get_stock_info', { symbol: 'ACME' });
+      assert.ok(!quote.isError, JSON.stringify(quote.content));
+      const claims = decodeClaims(bot.token());
+      assert.equal(claims.azp, MACHINE_CLIENTS.workload);
+      assert.equal(claims.sid, undefined);
+      assert.equal((await call(bot, 'get_portfolio')).structuredContent?.error, 'user_required');
+    } finally {
+      await bot.client.close();
+    }
+  });
+
+  it('refuses a workload JWT from another issuer, signed with another key, for another audience, or expired', async () => {
+    const issuer = stack().urls.issuer;
+    const attempt = async (assertion: string) => {
+      const response = await fetch(tokenEndpoint(), {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: MACHINE_CLIENTS.workload,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: assertion,
+        }),
+      });
+      return { status: response.status, body: (await response.json()) as { error?: string; access_token?: string } };
+    };
+    // The genuine one works (so each refusal below is about the one thing changed).
+    const genuine = await attempt(await mintWorkloadToken(issuer));
+    assert.equal(genuine.status, 200, JSON.stringify(genuine.body));
+    recordToken(genuine.body.access_token);
+    const stranger = await importPKCS8(
+      generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString(),
+      'RS256',
+    );
+    const forged = (iss: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: ensureMachineCredentials().workload.kid })
+        .setIssuer(iss)
+        .setSubject(WORKLOAD_ISSUER.subject)
+        .setAudience(issuer)
+        .setIssuedAt()
+        .setExpirationTime('2m')
+        .setJti(crypto.randomUUID())
+        .sign(stranger);
+    const cases: Array<[string, string]> = [
+      ['another issuer', await forged('https://other-issuer.example')],
+      ['the right issuer, another key', await forged(WORKLOAD_ISSUER.issuer)],
+      ['the token endpoint as audience', await mintWorkloadToken(tokenEndpoint())],
+      ['expired', await mintWorkloadToken(issuer, { issuedAt: Math.floor(Date.now() / 1000) - 600, lifetimeS: 60 })],
+      ['another workload', await mintWorkloadToken(issuer, { subject: 'system:serviceaccount:ci:intruder' })],
+    ];
+    for (const [what, assertion] of cases) {
+      const refused = await attempt(assertion);
+      // Keycloak answers invalid_client with 401, or 400 where it reads the audience before authenticating.
+      assert.ok([400, 401].includes(refused.status), `${what}: ${refused.status} ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error, 'invalid_client', what);
+      assert.equal(refused.body.access_token, undefined, what);
+    }
   });
 });

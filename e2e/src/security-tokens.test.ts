@@ -132,8 +132,9 @@ describe('security: how a token may be sent', () => {
     await assertRefused(await post(`Basic ${Buffer.from('alice:alice-sandbox').toString('base64')}`), 401, undefined);
   });
 
-  it('treats a valid token under the DPoP scheme as no bearer token: 401 without an error code', async () => {
-    await assertRefused(await post(`DPoP ${alice}`), 401, undefined, [alice]);
+  it('refuses a bearer (unbound) token under the DPoP scheme with 401 invalid_token saying why (docs/dpop.md)', async () => {
+    const refusal = await assertRefused(await post(`DPoP ${alice}`), 401, 'invalid_token', [alice]);
+    assert.match(refusal.headers.get('www-authenticate') ?? '', /DPoP scheme was used with a bearer token/);
   });
 
   it('rejects two Authorization headers (really sent twice) with 400 invalid_request', async () => {

@@ -28,6 +28,8 @@ import { explorerRoutes } from './explorer/routes.ts';
 import { createKeycloakClient, type KeycloakClient } from './exchange/keycloak.ts';
 import { createLogger, type Logger } from './log.ts';
 import { subkey } from './keys.ts';
+import { memoryReplayStore, redisReplayStore } from './auth/dpop.ts';
+import { connectRedis } from './redis.ts';
 import { createMcp } from './mcp/handler.ts';
 import { TOOLS_BY_NAME } from './mcp/tools.ts';
 import { createMetrics } from './metrics.ts';
@@ -246,6 +248,27 @@ export function createApp(deps: AppDeps) {
   });
   if (deps.tokenVerifier)
     logger.log('warn', 'a custom token verifier is in use (benchmarks and tests only; main.ts never sets one)');
+  // DPoP proofs' jtis: in Redis when the server has one (a replay is refused on whichever replica it lands).
+  const dpopRedis =
+    config.DPOP !== 'off' && config.REDIS_URL
+      ? connectRedis(config.REDIS_URL, (error) =>
+          logger.log('warn', 'redis error; DPoP requests get 503 until it is back', { message: error.message }),
+        )
+      : undefined;
+  const dpop =
+    config.DPOP === 'off'
+      ? undefined
+      : {
+          options: {
+            replay: dpopRedis ? redisReplayStore(dpopRedis.redis, config.REDIS_KEY_PREFIX) : memoryReplayStore(),
+            maxAgeSeconds: config.DPOP_MAX_AGE_S,
+            ...(config.DPOP_NONCE === 'on'
+              ? { nonceKey: Buffer.from(subkey(config.stateKey, 'dpop-nonce'), 'hex') }
+              : {}),
+          },
+          publicOrigin: config.resourceUrl.origin,
+          required: config.DPOP === 'required',
+        };
   app.use(
     mcpPath,
     bearerAuth({
@@ -259,6 +282,7 @@ export function createApp(deps: AppDeps) {
       verifier: deps.tokenVerifier,
       challenge,
       logger,
+      ...(dpop ? { dpop } : {}),
     }),
   );
 
@@ -370,6 +394,7 @@ export function createApp(deps: AppDeps) {
     async close() {
       await cache.close();
       await explorerStore?.close();
+      dpopRedis?.redis.disconnect();
     },
   };
 }

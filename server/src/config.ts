@@ -82,7 +82,16 @@ const EnvSchema = z.object({
    * Pre-registered confidential clients whose client_credentials tokens may call the tools marked for machines
    * (docs/client-credentials.md). Empty: no machine tokens at all.
    */
-  MACHINE_CLIENTS: list.default(['sandbox-bot', 'sandbox-bot-jwt']),
+  MACHINE_CLIENTS: list.default(['sandbox-bot', 'sandbox-bot-jwt', 'sandbox-workload']),
+  /**
+   * DPoP (RFC 9449; docs/dpop.md): on, DPoP-bound tokens are accepted with valid proofs and bearer tokens too; required,
+   * bearer tokens are refused (PRM says dpop_bound_access_tokens_required); off, the DPoP scheme is refused.
+   */
+  DPOP: z.enum(['on', 'required', 'off'], { error: '"DPOP" must be on, required or off' }).default('on'),
+  /** Server nonces in DPoP proofs (RFC 9449 §8): on, a proof without this server's current nonce gets use_dpop_nonce. */
+  DPOP_NONCE: z.enum(['on', 'off'], { error: '"DPOP_NONCE" must be on or off' }).default('off'),
+  /** How far a DPoP proof's iat may be from now, in seconds (its jti is remembered twice as long). */
+  DPOP_MAX_AGE_S: positiveInt('DPOP_MAX_AGE_S', 60),
   HTTP_TIMEOUT_MS: positiveInt('HTTP_TIMEOUT_MS', 5000),
   /**
    * How long place_order waits for the user's approval of a large order (CIBA) before giving up: below the 60 s after

@@ -2,7 +2,7 @@
 // verify an explorer cookie, and neither is ever derived from a value the sandbox publishes (the client secret).
 import { hkdfSync } from 'node:crypto';
 
-export type KeyPurpose = 'mcp-request-state' | 'explorer-session';
+export type KeyPurpose = 'mcp-request-state' | 'explorer-session' | 'dpop-nonce';
 
 /**
  * The 32-byte subkey of `stateKey` for `purpose`, as hex (what the SDK's requestState codec and hono's signed

@@ -150,7 +150,13 @@ describe('docker-compose.yml', () => {
       );
       return;
     }
-    const machine = { SANDBOX_BOT_SECRET: 'a'.repeat(64), SANDBOX_BOT_PUBLIC_KEY: 'MIIB', SANDBOX_BOT_KID: 'kid' };
+    const machine = {
+      SANDBOX_BOT_SECRET: 'a'.repeat(64),
+      SANDBOX_BOT_PUBLIC_KEY: 'MIIB',
+      SANDBOX_BOT_KID: 'kid',
+      SANDBOX_WORKLOAD_PUBLIC_KEY: 'MIIB',
+      SANDBOX_WORKLOAD_KID: 'kid',
+    };
     const result = spawnSync('docker', ['compose', '-f', composePath, 'config', '--quiet'], {
       cwd: repoRoot,
       encoding: 'utf8',
@@ -159,7 +165,9 @@ describe('docker-compose.yml', () => {
     });
     assert.equal(result.status, 0, result.stderr);
     // Without them compose refuses and names them: the realm would otherwise import a literal placeholder as a secret.
-    const bare = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('SANDBOX_BOT_')));
+    const bare = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !/^SANDBOX_(BOT|WORKLOAD)_/.test(key)),
+    );
     const refused = spawnSync('docker', ['compose', '-f', composePath, 'config', '--quiet'], {
       cwd: repoRoot,
       encoding: 'utf8',
@@ -167,7 +175,7 @@ describe('docker-compose.yml', () => {
       env: bare,
     });
     assert.notEqual(refused.status, 0);
-    assert.match(refused.stderr, /SANDBOX_BOT_\w+.*make up passes the generated machine-client credentials/);
+    assert.match(refused.stderr, /SANDBOX_(BOT|WORKLOAD)_\w+.*make up passes the generated machine-client credentials/);
   });
 
   /** `${KEYCLOAK_IMAGE:-quay.io/keycloak/keycloak:x.y.z}` → the variable and the upstream default. */

@@ -6,6 +6,8 @@ export {
   ensureStateKey,
   machineClientEnv,
   MACHINE_CLIENTS,
+  mintWorkloadToken,
+  WORKLOAD_ISSUER,
   SECRETS_DIR,
   type MachineCredentials,
 } from './secrets.ts';

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { ensureMachineCredentials, ensureStateKey, machineClientEnv } from './secrets.ts';
+import { decodeJwt, jwtVerify } from 'jose';
+import {
+  ensureMachineCredentials,
+  ensureStateKey,
+  machineClientEnv,
+  mintWorkloadToken,
+  WORKLOAD_ISSUER,
+} from './secrets.ts';
 
 const fresh = () => join(mkdtempSync(join(tmpdir(), 'sandbox-secrets-')), 'secrets');
 
@@ -55,10 +62,14 @@ describe('ensureMachineCredentials', () => {
     const other = ensureMachineCredentials(fresh());
     assert.notEqual(other.secret, made.secret);
     assert.notEqual(other.publicKeySpki, made.publicKeySpki);
+    assert.notEqual(made.workload.publicKeySpki, made.publicKeySpki, 'the workload issuer has its own key');
+    assert.equal(statSync(join(dir, 'workload-issuer-key.pem')).mode & 0o777, 0o600);
     assert.deepEqual(Object.keys(machineClientEnv(made)).sort(), [
       'SANDBOX_BOT_KID',
       'SANDBOX_BOT_PUBLIC_KEY',
       'SANDBOX_BOT_SECRET',
+      'SANDBOX_WORKLOAD_KID',
+      'SANDBOX_WORKLOAD_PUBLIC_KEY',
     ]);
   });
 
@@ -73,5 +84,26 @@ describe('ensureMachineCredentials', () => {
     assert.notEqual(again.secret, made.secret);
     assert.notEqual(again.publicKeySpki, made.publicKeySpki);
     assert.equal(statSync(join(dir, 'bot-key.pem')).mode & 0o777, 0o600);
+  });
+});
+
+describe('mintWorkloadToken', () => {
+  it('signs a short-lived JWT as the local workload issuer, for the given audience, with a fresh jti', async () => {
+    const credentials = ensureMachineCredentials(fresh());
+    const token = await mintWorkloadToken('http://localhost:8080/realms/sandbox', { credentials });
+    const key = createPublicKey({
+      key: Buffer.from(credentials.workload.publicKeySpki, 'base64'),
+      format: 'der',
+      type: 'spki',
+    });
+    const { payload, protectedHeader } = await jwtVerify(token, key, {
+      issuer: WORKLOAD_ISSUER.issuer,
+      audience: 'http://localhost:8080/realms/sandbox',
+      subject: WORKLOAD_ISSUER.subject,
+    });
+    assert.equal(protectedHeader.kid, credentials.workload.kid);
+    assert.ok((payload.exp ?? 0) - (payload.iat ?? 0) <= 300, "within Keycloak's 300 s assertion age");
+    const again = await mintWorkloadToken('http://localhost:8080/realms/sandbox', { credentials });
+    assert.notEqual(decodeJwt(again).jti, payload.jti);
   });
 });

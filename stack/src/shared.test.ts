@@ -92,6 +92,8 @@ const MAKE_ENV = {
   SANDBOX_BOT_SECRET: 'b'.repeat(64),
   SANDBOX_BOT_PUBLIC_KEY: 'MIIB',
   SANDBOX_BOT_KID: 'kid',
+  SANDBOX_WORKLOAD_PUBLIC_KEY: 'MIIB',
+  SANDBOX_WORKLOAD_KID: 'kid',
 };
 const env = (name: string, extra: Record<string, string> = {}): Record<string, string> =>
   Object.fromEntries(

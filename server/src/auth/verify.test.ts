@@ -134,6 +134,16 @@ describe('verifyAccessToken', () => {
     assert.equal(error.code, 'invalid_token');
   });
 
+  it('accepts a DPoP access token (typ DPoP) with its key thumbprint, and refuses one that names no key', async () => {
+    const bound = await verifyAccessToken(
+      await signer.sign(userClaims({ typ: 'DPoP', cnf: { jkt: 'thumb' } })),
+      options,
+    );
+    assert.equal(bound.jkt, 'thumb');
+    assert.equal((await verifyAccessToken(await signer.sign(userClaims()), options)).jkt, undefined);
+    await rejects(await signer.sign(userClaims({ typ: 'DPoP' })), /DPoP access token names no key/);
+  });
+
   it("accepts a machine client's own service-account token as a machine principal, and no other user-less token", async () => {
     const machineOptions = { ...options, machineClients: ['sandbox-bot'] };
     const bot = { azp: 'sandbox-bot', preferred_username: 'service-account-sandbox-bot' };

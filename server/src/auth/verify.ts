@@ -16,6 +16,8 @@ export interface Principal {
    * for the client, not a person, so only tools marked `machine` accept it (mcp/tools.ts).
    */
   machine: boolean;
+  /** DPoP (RFC 9449): the thumbprint of the key this token is bound to (`cnf.jkt`); absent for a bearer token. */
+  jkt?: string;
   /**
    * The user's realm roles as the token lists them (`realm_access.roles`, which the realm's `mcp:tools` scope adds), or
    * undefined when the token has no such claim (another issuer's shape): then no refusal is treated as final.
@@ -160,8 +162,12 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
   } catch (error) {
     throw explain(error, options);
   }
-  // Keycloak marks every token it issues with `typ`: only access tokens ("Bearer") may call tools.
-  if (payload.typ !== 'Bearer') {
+  // Keycloak marks every token it issues with `typ`: only access tokens may call tools, "Bearer", or "DPoP" for one
+  // bound to a key (it then carries cnf.jkt, and the middleware wants a proof with it).
+  const boundJkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
+  if (payload.typ === 'DPoP' && typeof boundJkt !== 'string')
+    throw new AuthError('invalid_token', 'This DPoP access token names no key (cnf.jkt); get a new token.');
+  if (payload.typ !== 'Bearer' && payload.typ !== 'DPoP') {
     throw new AuthError(
       'invalid_token',
       `This is not an access token (typ is ${JSON.stringify(payload.typ ?? null)}); send the access_token, not the ID or refresh token.`,
@@ -196,6 +202,9 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
     jti: payload.jti,
     sessionId,
     machine,
+    ...(typeof (payload.cnf as { jkt?: unknown } | undefined)?.jkt === 'string'
+      ? { jkt: (payload.cnf as { jkt: string }).jkt }
+      : {}),
     roles,
     exp: payload.exp as number,
     ...tokenDigests(token),

@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { KeycloakClient } from '../exchange/keycloak.ts';
 import type { Logger } from '../log.ts';
 import { SCOPES_SUPPORTED } from '../auth/scopes.ts';
+import { DPOP_ALGORITHMS } from '../auth/dpop.ts';
 
 export function protectedResourceMetadata(config: Config): Record<string, unknown> {
   return {
@@ -13,6 +14,13 @@ export function protectedResourceMetadata(config: Config): Record<string, unknow
     authorization_servers: [config.ISSUER_URL],
     scopes_supported: [...SCOPES_SUPPORTED],
     bearer_methods_supported: ['header'],
+    // RFC 9449 §5.1 (DPoP): the proof algorithms this server verifies, and whether bearer tokens are refused.
+    ...(config.DPOP === 'off'
+      ? {}
+      : {
+          dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+          dpop_bound_access_tokens_required: config.DPOP === 'required',
+        }),
     resource_name: 'MCP Keycloak sandbox (fictional stock tools)',
     resource_documentation: 'https://github.com/modelcontextprotocol/modelcontextprotocol',
   };
