@@ -10,7 +10,7 @@ import { SANDBOX_USERS } from '@sandbox/stack';
 import { httpSession, signInAtKeycloak } from '@sandbox/scale/http-session';
 import { recordToken } from './harness/forge.ts';
 import { decodeClaims } from './harness/keycloak.ts';
-import { toolCall } from './harness/mcp-clients.ts';
+import { rawPost, toolCall } from './harness/mcp-clients.ts';
 import { stack } from './harness/stack.ts';
 
 const REDIRECT = 'http://127.0.0.1:49998/callback';
@@ -75,17 +75,8 @@ async function signedIn(): Promise<{ client: Client; provider: DpopProvider }> {
   return { client, provider };
 }
 
-const post = (headers: Record<string, string>) =>
-  fetch(stack().urls.mcp, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-11-25',
-      ...headers,
-    },
-    body: JSON.stringify(toolCall('whoami')),
-  });
+/** whoami (any valid token may call it), sent as-is with these headers. */
+const post = (headers: Record<string, string>) => rawPost(toolCall('whoami'), headers);
 
 describe('DPoP (RFC 9449): sender-constrained tokens, end to end', () => {
   it('advertises DPoP in the protected-resource metadata, bearer tokens still accepted', async () => {
