@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { AuthError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { authErrorResponse, type ChallengeOptions } from './challenge.ts';
+import { authErrorResponse, quote, type ChallengeOptions } from './challenge.ts';
 import { DPOP_ALGORITHMS, DpopError, dpopNonce, verifyDpopProof, type DpopOptions } from './dpop.ts';
 import { createTokenVerifier } from './verify-cache.ts';
 import type { Principal, VerifyOptions } from './verify.ts';
@@ -31,7 +31,7 @@ function dpopErrorResponse(error: DpopError, options: BearerAuthOptions): Respon
   const headers = new Headers({
     'content-type': 'application/json',
     'cache-control': 'no-store',
-    'www-authenticate': `DPoP algs="${DPOP_ALGORITHMS.join(' ')}", error="${error.dpopCode}", error_description="${error.message.replace(/"/g, "'")}"`,
+    'www-authenticate': `DPoP algs=${quote(DPOP_ALGORITHMS.join(' '))}, error=${quote(error.dpopCode)}, error_description=${quote(error.message)}`,
   });
   const dpop = options.dpop?.options;
   if (error.dpopCode === 'use_dpop_nonce' && dpop?.nonceKey)

@@ -202,9 +202,7 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
     jti: payload.jti,
     sessionId,
     machine,
-    ...(typeof (payload.cnf as { jkt?: unknown } | undefined)?.jkt === 'string'
-      ? { jkt: (payload.cnf as { jkt: string }).jkt }
-      : {}),
+    ...(typeof boundJkt === 'string' ? { jkt: boundJkt } : {}),
     roles,
     exp: payload.exp as number,
     ...tokenDigests(token),
